@@ -1,0 +1,368 @@
+#include "cowrie_enrichment.h"
+
+#include <string.h>
+
+#define KEY(ops, node, name, out) ((ops)->object_get((node), (name), sizeof(name) - 1, (out)))
+
+/* Longest string value worth reading as an IP or a type list. */
+#define VALUE_BUF 512
+
+static bool
+text_object_get(const cowrie_jnode *obj, const char *key, size_t keylen, cowrie_jnode *out)
+{
+	cj_value	o = {obj->type, obj->ptr, obj->len};
+	cj_value	v;
+
+	if (obj->type != CJ_OBJECT || !cj_object_get(&o, key, keylen, &v))
+		return false;
+	out->type = v.type;
+	out->ptr = v.p;
+	out->len = v.len;
+	return true;
+}
+
+static bool
+text_array_get(const cowrie_jnode *arr, size_t idx, cowrie_jnode *out)
+{
+	cj_value	a = {arr->type, arr->ptr, arr->len};
+	cj_value	v;
+
+	if (arr->type != CJ_ARRAY || !cj_array_get(&a, idx, &v))
+		return false;
+	out->type = v.type;
+	out->ptr = v.p;
+	out->len = v.len;
+	return true;
+}
+
+static size_t
+text_array_length(const cowrie_jnode *arr)
+{
+	cj_value	a = {arr->type, arr->ptr, arr->len};
+
+	return arr->type == CJ_ARRAY ? cj_array_length(&a) : 0;
+}
+
+static size_t
+text_object_count(const cowrie_jnode *obj)
+{
+	cj_value	o = {obj->type, obj->ptr, obj->len};
+
+	return obj->type == CJ_OBJECT ? cj_object_count(&o) : 0;
+}
+
+static bool
+text_object_first_key(const cowrie_jnode *obj, char *buf, size_t bufsize, size_t *len)
+{
+	cj_value	o = {obj->type, obj->ptr, obj->len};
+	cj_value	k;
+
+	if (obj->type != CJ_OBJECT || !cj_object_first_key(&o, &k))
+		return false;
+	return cj_string_decode(&k, buf, bufsize, len);
+}
+
+static bool
+text_string(const cowrie_jnode *s, char *buf, size_t bufsize, size_t *len)
+{
+	cj_value	v = {s->type, s->ptr, s->len};
+
+	return s->type == CJ_STRING && cj_string_decode(&v, buf, bufsize, len);
+}
+
+/* Digits with an optional '-'; a fraction only when it is all zeros. */
+bool
+cowrie_parse_int64(const char *p, size_t len, int64_t *out)
+{
+	size_t		i = 0;
+	bool		neg = false;
+	int64_t		v = 0;
+
+	if (len > 0 && p[0] == '-')
+	{
+		neg = true;
+		i++;
+	}
+	if (i == len)
+		return false;
+	for (; i < len && p[i] >= '0' && p[i] <= '9'; i++)
+	{
+		if (v > (INT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (p[i] - '0');
+	}
+	/* JSON 15169.0 is integral; anything else after the digits is not. */
+	if (i < len && p[i] == '.')
+	{
+		for (i++; i < len && p[i] == '0'; i++)
+			;
+	}
+	if (i != len)
+		return false;
+	*out = neg ? -v : v;
+	return true;
+}
+
+static bool
+text_number_int64(const cowrie_jnode *n, int64_t *out)
+{
+	return n->type == CJ_NUMBER && cowrie_parse_int64(n->ptr, n->len, out);
+}
+
+const cowrie_json_ops cowrie_text_json_ops = {
+	text_object_get,
+	text_array_get,
+	text_array_length,
+	text_object_count,
+	text_object_first_key,
+	text_string,
+	text_number_int64,
+};
+
+bool
+cowrie_text_json_root(const char *doc, size_t len, cowrie_jnode *root)
+{
+	cj_value	v;
+
+	if (!cj_root(doc, len, &v))
+		return false;
+	root->type = v.type;
+	root->ptr = v.p;
+	root->len = v.len;
+	return true;
+}
+
+/* Try one IP candidate; remembers that something invalid was seen. */
+static bool
+take_ip(const cowrie_json_ops *ops, const cowrie_jnode *v, cowrie_enrichment_facts *out)
+{
+	char		buf[VALUE_BUF];
+	size_t		len;
+
+	if (v->type == CJ_NULL)
+		return false;
+	if (v->type != CJ_STRING || !ops->string(v, buf, sizeof(buf), &len))
+	{
+		out->ip_invalid = true;
+		return false;
+	}
+	out->ip_len = cowrie_ip_canonical(buf, len, out->ip);
+	if (out->ip_len == 0)
+	{
+		out->ip[0] = '\0';
+		out->ip_invalid = true;
+		return false;
+	}
+	out->ip_invalid = false;
+	return true;
+}
+
+/* The single (or, in document order, first) key of the nested session map. */
+static bool
+session_key(const cowrie_json_ops *ops, const cowrie_jnode *root, bool first_key_ordered,
+			char *buf, size_t bufsize, size_t *len, cowrie_jnode *entry)
+{
+	cowrie_jnode sessions;
+	size_t		count;
+
+	if (!KEY(ops, root, "session", &sessions) || sessions.type != CJ_OBJECT)
+		return false;
+	count = ops->object_count(&sessions);
+	if (count == 0 || (count > 1 && !first_key_ordered))
+		return false;
+	if (!ops->object_first_key(&sessions, buf, bufsize, len))
+		return false;
+	if (entry != NULL && !ops->object_get(&sessions, buf, *len, entry))
+		return false;
+	return true;
+}
+
+static bool
+take_asn(const cowrie_json_ops *ops, const cowrie_jnode *block, cowrie_enrichment_facts *out)
+{
+	cowrie_jnode v;
+	int64_t		asn;
+	char		buf[32];
+	size_t		len;
+	bool		ok;
+
+	if (block->type != CJ_OBJECT || !KEY(ops, block, "asn", &v) || v.type == CJ_NULL)
+		return false;
+	if (v.type == CJ_NUMBER)
+		ok = ops->number_int64(&v, &asn);
+	else if (v.type == CJ_STRING && ops->string(&v, buf, sizeof(buf), &len))
+		ok = len > 0 && buf[0] != '-' && cowrie_parse_int64(buf, len, &asn) && memchr(buf, '.', len) == NULL;
+	else
+		ok = false;
+	if (!ok || asn <= 0 || asn > INT32_MAX)
+	{
+		out->asn_invalid = true;
+		return false;
+	}
+	out->asn_found = true;
+	out->asn_invalid = false;
+	out->asn = (int32_t) asn;
+	return true;
+}
+
+void
+cowrie_enrichment_extract(const cowrie_json_ops *ops, const cowrie_jnode *root,
+						  bool first_key_ordered, cowrie_enrichment_facts *out)
+{
+	cowrie_jnode a,
+				b;
+	char		key[VALUE_BUF];
+	size_t		keylen;
+
+	memset(out, 0, sizeof(*out));
+	if (root->type != CJ_OBJECT)
+		return;
+
+	if (KEY(ops, root, "session_metadata", &a) && a.type == CJ_OBJECT &&
+		KEY(ops, &a, "source_ip", &b) && take_ip(ops, &b, out))
+		goto asn;
+	if (KEY(ops, root, "dshield", &a) && a.type == CJ_OBJECT &&
+		KEY(ops, &a, "ip", &b) && b.type == CJ_OBJECT &&
+		KEY(ops, &b, "number", &a) && take_ip(ops, &a, out))
+		goto asn;
+	if (session_key(ops, root, first_key_ordered, key, sizeof(key), &keylen, NULL))
+	{
+		out->ip_len = cowrie_ip_canonical(key, keylen, out->ip);
+		if (out->ip_len > 0)
+			out->ip_invalid = false;
+		else
+		{
+			out->ip[0] = '\0';
+			out->ip_invalid = true;
+		}
+	}
+
+asn:
+	if (KEY(ops, root, "cymru", &a) && take_asn(ops, &a, out))
+		return;
+	if (KEY(ops, root, "maxmind", &a))
+		take_asn(ops, &a, out);
+}
+
+static void
+add_string_value(const cowrie_json_ops *ops, const cowrie_jnode *v, cowrie_typeset *set)
+{
+	char		buf[VALUE_BUF];
+	size_t		len;
+
+	if (v->type == CJ_STRING && ops->string(v, buf, sizeof(buf), &len))
+		cowrie_typeset_add_text(set, buf, len);
+}
+
+/* A string, or an array of strings (or of objects with a `type`, for tunnels). */
+static void
+add_types_value(const cowrie_json_ops *ops, const cowrie_jnode *v, cowrie_typeset *set)
+{
+	size_t		n,
+				i;
+
+	if (v->type == CJ_STRING)
+	{
+		add_string_value(ops, v, set);
+		return;
+	}
+	if (v->type != CJ_ARRAY)
+		return;
+	n = ops->array_length(v);
+	for (i = 0; i < n && i < 64; i++)
+	{
+		cowrie_jnode e,
+					t;
+
+		if (!ops->array_get(v, i, &e))
+			break;
+		if (e.type == CJ_OBJECT && KEY(ops, &e, "type", &t))
+			add_string_value(ops, &t, set);
+		else
+			add_string_value(ops, &e, set);
+	}
+}
+
+static void
+spur_list_types(const cowrie_json_ops *ops, const cowrie_jnode *list, cowrie_typeset *set)
+{
+	cowrie_jnode e1,
+				e9,
+				e;
+	int			idx[4];
+	int			n,
+				i;
+	size_t		len = ops->array_length(list);
+
+	if (len != 18)
+		return;
+	if (!ops->array_get(list, 1, &e1) || !ops->array_get(list, 9, &e9))
+		return;
+	n = cowrie_spur_list_type_indexes(len, e1.type == CJ_ARRAY, e9.type == CJ_ARRAY, idx);
+	for (i = 0; i < n; i++)
+		if (ops->array_get(list, (size_t) idx[i], &e))
+			add_types_value(ops, &e, set);
+}
+
+static void
+spur_payload_types(const cowrie_json_ops *ops, const cowrie_jnode *spur, cowrie_typeset *set)
+{
+	cowrie_jnode a,
+				b;
+
+	if (spur->type == CJ_ARRAY)
+	{
+		spur_list_types(ops, spur, set);
+		return;
+	}
+	if (spur->type != CJ_OBJECT)
+		return;
+	if (KEY(ops, spur, "spur_data", &a))
+	{
+		spur_payload_types(ops, &a, set);
+		return;
+	}
+	if (KEY(ops, spur, "client", &a) && a.type == CJ_OBJECT && KEY(ops, &a, "types", &b))
+		add_types_value(ops, &b, set);
+	if (KEY(ops, spur, "infrastructure", &a))
+		add_types_value(ops, &a, set);
+	if (KEY(ops, spur, "tunnels", &a))
+		add_types_value(ops, &a, set);
+}
+
+void
+cowrie_enrichment_ip_types(const cowrie_json_ops *ops, const cowrie_jnode *root,
+						   bool first_key_ordered, cowrie_typeset *out)
+{
+	cowrie_jnode spur,
+				entry;
+	char		key[VALUE_BUF];
+	size_t		keylen;
+
+	cowrie_typeset_init(out);
+	if (root->type == CJ_OBJECT && KEY(ops, root, "spur", &spur))
+		spur_payload_types(ops, &spur, out);
+	else if (root->type == CJ_OBJECT &&
+			 session_key(ops, root, first_key_ordered, key, sizeof(key), &keylen, &entry) &&
+			 entry.type == CJ_OBJECT && KEY(ops, &entry, "spur", &spur))
+		spur_payload_types(ops, &spur, out);
+	else
+		spur_payload_types(ops, root, out);
+	cowrie_typeset_sort(out);
+}
+
+size_t
+cowrie_event_ip(const cowrie_json_ops *ops, const cowrie_jnode *root, char buf[COWRIE_IP_TEXT_MAX])
+{
+	cowrie_jnode v;
+	char		raw[VALUE_BUF];
+	size_t		len;
+
+	if (root->type != CJ_OBJECT)
+		return 0;
+	if (KEY(ops, root, "src_ip", &v) && ops->string(&v, raw, sizeof(raw), &len) && len > 0)
+		return cowrie_ip_canonical(raw, len, buf);
+	if (KEY(ops, root, "peer_ip", &v) && ops->string(&v, raw, sizeof(raw), &len) && len > 0)
+		return cowrie_ip_canonical(raw, len, buf);
+	return 0;
+}

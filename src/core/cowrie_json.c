@@ -1,0 +1,631 @@
+/*
+ * Lazy JSON reader over text. See cowrie_json.h; PostgreSQL-free.
+ *
+ * Nothing here recurses: nested values are skipped by counting brackets
+ * (respecting strings and escapes), so depth costs no stack, and each call
+ * scans its bytes a bounded number of times. The structure of the levels a
+ * caller walks is checked; skipped nested values are only bracket-matched
+ * by count, which is enough on the already-valid text PostgreSQL hands us
+ * and harmless on garbage.
+ */
+#include "cowrie_json.h"
+
+#include <string.h>
+
+static bool
+is_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && is_ws((unsigned char) *p))
+		p++;
+	return p;
+}
+
+/* End of the string starting at p (on its '"'), just past the closing quote. */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	p++;
+	while (p < end)
+	{
+		if (*p == '"')
+			return p + 1;
+		if (*p == '\\')
+		{
+			if (end - p < 2)
+				return NULL;
+			p += 2;
+		}
+		else
+			p++;
+	}
+	return NULL;
+}
+
+/* Skip an object or array starting at p by bracket counting. */
+static const char *
+skip_container(const char *p, const char *end)
+{
+	size_t		depth = 0;
+
+	while (p < end)
+	{
+		switch (*p)
+		{
+			case '"':
+				p = skip_string(p, end);
+				if (p == NULL)
+					return NULL;
+				continue;
+			case '{':
+			case '[':
+				depth++;
+				break;
+			case '}':
+			case ']':
+				if (depth == 0)
+					return NULL;
+				if (--depth == 0)
+					return p + 1;
+				break;
+			default:
+				break;
+		}
+		p++;
+	}
+	return NULL;
+}
+
+static const char *
+skip_digits(const char *p, const char *end)
+{
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
+/* RFC 8259 number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static const char *
+skip_number(const char *p, const char *end)
+{
+	const char *q;
+
+	if (p < end && *p == '-')
+		p++;
+	if (p >= end || *p < '0' || *p > '9')
+		return NULL;
+	p = (*p == '0') ? p + 1 : skip_digits(p, end);
+	if (p < end && *p == '.')
+	{
+		q = skip_digits(p + 1, end);
+		if (q == p + 1)
+			return NULL;
+		p = q;
+	}
+	if (p < end && (*p == 'e' || *p == 'E'))
+	{
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		q = skip_digits(p, end);
+		if (q == p)
+			return NULL;
+		p = q;
+	}
+	return p;
+}
+
+static bool
+literal_at(const char *p, const char *end, const char *lit)
+{
+	size_t		n = strlen(lit);
+
+	return (size_t) (end - p) >= n && memcmp(p, lit, n) == 0;
+}
+
+/*
+ * Read one value at p (no leading whitespace). Fills out and returns the
+ * byte after the value, or NULL when no value starts there.
+ */
+static const char *
+read_value(const char *p, const char *end, cj_value *out)
+{
+	const char *q;
+	cj_type		t;
+
+	if (p >= end)
+		return NULL;
+	switch (*p)
+	{
+		case '{':
+			t = CJ_OBJECT;
+			q = skip_container(p, end);
+			break;
+		case '[':
+			t = CJ_ARRAY;
+			q = skip_container(p, end);
+			break;
+		case '"':
+			t = CJ_STRING;
+			q = skip_string(p, end);
+			break;
+		case 't':
+			t = CJ_TRUE;
+			q = literal_at(p, end, "true") ? p + 4 : NULL;
+			break;
+		case 'f':
+			t = CJ_FALSE;
+			q = literal_at(p, end, "false") ? p + 5 : NULL;
+			break;
+		case 'n':
+			t = CJ_NULL;
+			q = literal_at(p, end, "null") ? p + 4 : NULL;
+			break;
+		default:
+			t = CJ_NUMBER;
+			q = skip_number(p, end);
+			break;
+	}
+	if (q == NULL)
+		return NULL;
+	if (out != NULL)
+	{
+		out->type = t;
+		out->p = p;
+		out->len = (size_t) (q - p);
+	}
+	return q;
+}
+
+bool
+cj_root(const char *doc, size_t len, cj_value *out)
+{
+	const char *end;
+	const char *p;
+	cj_value	v;
+
+	if (doc == NULL || out == NULL)
+		return false;
+	end = doc + len;
+	p = read_value(skip_ws(doc, end), end, &v);
+	if (p == NULL || skip_ws(p, end) != end)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool
+is_container(const cj_value *v, char open)
+{
+	return v != NULL && v->p != NULL && v->len >= 2 && v->p[0] == open &&
+		v->p[v->len - 1] == (open == '{' ? '}' : ']');
+}
+
+/*
+ * Walks the members (or elements) of one container level. next() returns
+ * 1 with the next member, 0 at the clean end, -1 on malformed text.
+ */
+typedef struct cj_iter
+{
+	const char *p;
+	const char *end;			/* the closing bracket */
+	bool		object;
+	bool		first;
+} cj_iter;
+
+static void
+iter_init(cj_iter *it, const cj_value *v, bool object)
+{
+	it->p = v->p + 1;
+	it->end = v->p + v->len - 1;
+	it->object = object;
+	it->first = true;
+}
+
+static int
+iter_next(cj_iter *it, cj_value *key, cj_value *val)
+{
+	const char *p = skip_ws(it->p, it->end);
+
+	if (it->first)
+	{
+		if (p == it->end)
+			return 0;
+	}
+	else
+	{
+		if (p == it->end)
+			return 0;
+		if (*p != ',')
+			return -1;
+		p = skip_ws(p + 1, it->end);
+	}
+	it->first = false;
+	if (it->object)
+	{
+		if (p >= it->end || *p != '"')
+			return -1;
+		p = read_value(p, it->end, key);
+		if (p == NULL)
+			return -1;
+		p = skip_ws(p, it->end);
+		if (p >= it->end || *p != ':')
+			return -1;
+		p = skip_ws(p + 1, it->end);
+	}
+	p = read_value(p, it->end, val);
+	if (p == NULL)
+		return -1;
+	it->p = p;
+	return 1;
+}
+
+/*
+ * Decodes one step of a JSON string body: one raw byte or one escape.
+ * Writes 1-4 UTF-8 bytes to u and returns how many, or 0 on a bad escape,
+ * a \u0000, or a lone surrogate. *pp advances past what was consumed.
+ */
+static int
+decode_step(const char **pp, const char *end, unsigned char u[4])
+{
+	const char *p = *pp;
+	unsigned long cp;
+	int			i;
+
+	if (*p != '\\')
+	{
+		if (*p == '\0')
+			return 0;
+		u[0] = (unsigned char) *p;
+		*pp = p + 1;
+		return 1;
+	}
+	if (end - p < 2)
+		return 0;
+	switch (p[1])
+	{
+		case '"':
+		case '\\':
+		case '/':
+			u[0] = (unsigned char) p[1];
+			break;
+		case 'b':
+			u[0] = '\b';
+			break;
+		case 'f':
+			u[0] = '\f';
+			break;
+		case 'n':
+			u[0] = '\n';
+			break;
+		case 'r':
+			u[0] = '\r';
+			break;
+		case 't':
+			u[0] = '\t';
+			break;
+		case 'u':
+			{
+				unsigned long hi = 0;
+
+				if (end - p < 6)
+					return 0;
+				for (i = 2; i < 6; i++)
+				{
+					unsigned char c = (unsigned char) p[i];
+					int			d;
+
+					if (c >= '0' && c <= '9')
+						d = c - '0';
+					else if (c >= 'a' && c <= 'f')
+						d = c - 'a' + 10;
+					else if (c >= 'A' && c <= 'F')
+						d = c - 'A' + 10;
+					else
+						return 0;
+					hi = (hi << 4) | (unsigned long) d;
+				}
+				p += 6;
+				cp = hi;
+				if (hi >= 0xDC00 && hi <= 0xDFFF)
+					return 0;
+				if (hi >= 0xD800 && hi <= 0xDBFF)
+				{
+					unsigned long lo = 0;
+
+					if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
+						return 0;
+					for (i = 2; i < 6; i++)
+					{
+						unsigned char c = (unsigned char) p[i];
+						int			d;
+
+						if (c >= '0' && c <= '9')
+							d = c - '0';
+						else if (c >= 'a' && c <= 'f')
+							d = c - 'a' + 10;
+						else if (c >= 'A' && c <= 'F')
+							d = c - 'A' + 10;
+						else
+							return 0;
+						lo = (lo << 4) | (unsigned long) d;
+					}
+					if (lo < 0xDC00 || lo > 0xDFFF)
+						return 0;
+					p += 6;
+					cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+				}
+				*pp = p;
+				if (cp == 0)
+					return 0;
+				if (cp < 0x80)
+				{
+					u[0] = (unsigned char) cp;
+					return 1;
+				}
+				if (cp < 0x800)
+				{
+					u[0] = (unsigned char) (0xC0 | (cp >> 6));
+					u[1] = (unsigned char) (0x80 | (cp & 0x3F));
+					return 2;
+				}
+				if (cp < 0x10000)
+				{
+					u[0] = (unsigned char) (0xE0 | (cp >> 12));
+					u[1] = (unsigned char) (0x80 | ((cp >> 6) & 0x3F));
+					u[2] = (unsigned char) (0x80 | (cp & 0x3F));
+					return 3;
+				}
+				u[0] = (unsigned char) (0xF0 | (cp >> 18));
+				u[1] = (unsigned char) (0x80 | ((cp >> 12) & 0x3F));
+				u[2] = (unsigned char) (0x80 | ((cp >> 6) & 0x3F));
+				u[3] = (unsigned char) (0x80 | (cp & 0x3F));
+				return 4;
+			}
+		default:
+			return 0;
+	}
+	*pp = p + 2;
+	return 1;
+}
+
+/* A string value's body: between the quotes, which must be its two ends. */
+static bool
+string_body(const cj_value *s, const char **b, const char **e)
+{
+	const char *q;
+
+	if (s == NULL || s->p == NULL || s->len < 2 || s->p[0] != '"')
+		return false;
+	q = skip_string(s->p, s->p + s->len);
+	if (q != s->p + s->len)
+		return false;
+	*b = s->p + 1;
+	*e = s->p + s->len - 1;
+	return true;
+}
+
+/* Does the raw key string decode to exactly key[0..keylen)? */
+static bool
+key_equals(const cj_value *k, const char *key, size_t keylen)
+{
+	const char *p,
+			   *e;
+	size_t		matched = 0;
+
+	if (!string_body(k, &p, &e))
+		return false;
+	while (p < e)
+	{
+		unsigned char u[4];
+		int			n = decode_step(&p, e, u);
+
+		if (n == 0 || keylen - matched < (size_t) n ||
+			memcmp(key + matched, u, (size_t) n) != 0)
+			return false;
+		matched += (size_t) n;
+	}
+	return matched == keylen;
+}
+
+bool
+cj_object_get(const cj_value *obj, const char *key, size_t keylen, cj_value *out)
+{
+	cj_iter		it;
+	cj_value	k,
+				v,
+				found;
+	bool		have = false;
+	int			r;
+
+	if (!is_container(obj, '{') || (key == NULL && keylen > 0))
+		return false;
+	iter_init(&it, obj, true);
+	while ((r = iter_next(&it, &k, &v)) == 1)
+	{
+		if (key_equals(&k, key, keylen))
+		{
+			found = v;
+			have = true;
+		}
+	}
+	/* a malformed member later on could hide a later duplicate */
+	if (r < 0 || !have)
+		return false;
+	if (out != NULL)
+		*out = found;
+	return true;
+}
+
+size_t
+cj_object_count(const cj_value *obj)
+{
+	cj_iter		it;
+	cj_value	k,
+				v;
+	size_t		n = 0;
+	int			r;
+
+	if (!is_container(obj, '{'))
+		return 0;
+	iter_init(&it, obj, true);
+	while ((r = iter_next(&it, &k, &v)) == 1)
+		n++;
+	return r < 0 ? 0 : n;
+}
+
+bool
+cj_object_first_key(const cj_value *obj, cj_value *key_out)
+{
+	cj_iter		it;
+	cj_value	k,
+				v;
+
+	if (!is_container(obj, '{'))
+		return false;
+	iter_init(&it, obj, true);
+	if (iter_next(&it, &k, &v) != 1)
+		return false;
+	if (key_out != NULL)
+		*key_out = k;
+	return true;
+}
+
+bool
+cj_array_get(const cj_value *arr, size_t idx, cj_value *out)
+{
+	cj_iter		it;
+	cj_value	v;
+	size_t		i = 0;
+
+	if (!is_container(arr, '['))
+		return false;
+	iter_init(&it, arr, false);
+	while (iter_next(&it, NULL, &v) == 1)
+	{
+		if (i++ == idx)
+		{
+			if (out != NULL)
+				*out = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+size_t
+cj_array_length(const cj_value *arr)
+{
+	cj_iter		it;
+	cj_value	v;
+	size_t		n = 0;
+	int			r;
+
+	if (!is_container(arr, '['))
+		return 0;
+	iter_init(&it, arr, false);
+	while ((r = iter_next(&it, NULL, &v)) == 1)
+		n++;
+	return r < 0 ? 0 : n;
+}
+
+bool
+cj_string_decode(const cj_value *s, char *buf, size_t bufsize, size_t *outlen)
+{
+	const char *p,
+			   *e;
+	size_t		n = 0;
+
+	if (!string_body(s, &p, &e) || (buf == NULL && bufsize > 0))
+		return false;
+	while (p < e)
+	{
+		unsigned char u[4];
+		int			k = decode_step(&p, e, u);
+
+		if (k == 0 || bufsize - n < (size_t) k)
+			return false;
+		memcpy(buf + n, u, (size_t) k);
+		n += (size_t) k;
+	}
+	if (outlen != NULL)
+		*outlen = n;
+	return true;
+}
+
+/*
+ * Position of the next \u0000 escape inside a string at or after p, or
+ * NULL. Escaped characters are skipped whole, so "\\u0000" (an escaped
+ * backslash, then text) does not count.
+ */
+static const char *
+find_nul_escape(const char *p, const char *end, bool *in_string)
+{
+	while (p < end)
+	{
+		if (!*in_string)
+		{
+			if (*p == '"')
+				*in_string = true;
+			p++;
+			continue;
+		}
+		if (*p == '"')
+		{
+			*in_string = false;
+			p++;
+		}
+		else if (*p == '\\')
+		{
+			if (end - p >= 6 && memcmp(p, "\\u0000", 6) == 0)
+				return p;
+			p += (end - p >= 2) ? 2 : 1;
+		}
+		else
+			p++;
+	}
+	return NULL;
+}
+
+bool
+cj_has_nul_escape(const char *doc, size_t len)
+{
+	bool		in_string = false;
+
+	if (doc == NULL)
+		return false;
+	return find_nul_escape(doc, doc + len, &in_string) != NULL;
+}
+
+size_t
+cj_sanitize(const char *doc, size_t len, char *out)
+{
+	const char *p = doc;
+	const char *end;
+	char	   *o = out;
+	bool		in_string = false;
+
+	if (doc == NULL || out == NULL)
+		return 0;
+	end = doc + len;
+	while (p < end)
+	{
+		const char *hit = find_nul_escape(p, end, &in_string);
+		size_t		n = (size_t) ((hit != NULL ? hit : end) - p);
+
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+		if (hit == NULL)
+			break;
+		memcpy(o, "\\ufffd", 6);
+		o += 6;
+		p += 6;
+	}
+	return (size_t) (o - out);
+}

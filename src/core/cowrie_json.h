@@ -1,0 +1,66 @@
+/*
+ * A small lazy JSON reader over text, for the json (not jsonb) variants: it
+ * finds the few values a caller needs without building the document and
+ * without failing on escapes elsewhere (upstream's 22P05 on \u0000).
+ * PostgreSQL-free. Every function is total on arbitrary bytes.
+ */
+#ifndef COWRIE_JSON_H
+#define COWRIE_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum cj_type
+{
+	CJ_INVALID = 0,
+	CJ_OBJECT,
+	CJ_ARRAY,
+	CJ_STRING,
+	CJ_NUMBER,
+	CJ_TRUE,
+	CJ_FALSE,
+	CJ_NULL
+} cj_type;
+
+typedef struct cj_value
+{
+	cj_type		type;
+	const char *p;				/* first byte of the value ('{', '"', ...) */
+	size_t		len;			/* bytes of the value, quotes included */
+} cj_value;
+
+/* The root value of a document (surrounding whitespace skipped). */
+bool		cj_root(const char *doc, size_t len, cj_value *out);
+
+/* Member of an object by key (compared after de-escaping); last one wins, as jsonb. */
+bool		cj_object_get(const cj_value *obj, const char *key, size_t keylen, cj_value *out);
+
+/* Number of members of an object, and the first member's raw key string. */
+size_t		cj_object_count(const cj_value *obj);
+bool		cj_object_first_key(const cj_value *obj, cj_value *key_out);
+
+/* Array element by index, and the number of elements. */
+bool		cj_array_get(const cj_value *arr, size_t idx, cj_value *out);
+size_t		cj_array_length(const cj_value *arr);
+
+/*
+ * Decode a string value into buf (bufsize bytes, UTF-8, not NUL-terminated).
+ * Returns false when it is not a string, does not fit, or decodes to a NUL
+ * or an invalid surrogate.
+ */
+bool		cj_string_decode(const cj_value *s, char *buf, size_t bufsize, size_t *outlen);
+
+/*
+ * Does the text contain a \u0000 escape inside a string (the one escape
+ * jsonb cannot store)? Used to decide whether a json document needs
+ * cj_sanitize before it can be converted to jsonb.
+ */
+bool		cj_has_nul_escape(const char *doc, size_t len);
+
+/*
+ * Copy doc into out (at least len bytes), replacing each \u0000 escape with
+ * \ufffd; returns the length written (equal to len).
+ */
+size_t		cj_sanitize(const char *doc, size_t len, char *out);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * SQL glue for reading enrichment documents and raw events, in json and
+ * jsonb. The rules live in core/cowrie_enrichment.c; json is read lazily
+ * with the core reader, jsonb in place through jsonb_access.c.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "cowrie_enrichment.h"
+#include "enrichment_functions.h"
+#include "jsonb_access.h"
+
+PG_FUNCTION_INFO_V1(cowrie_extract_ip_jsonb);
+PG_FUNCTION_INFO_V1(cowrie_extract_ip_json);
+PG_FUNCTION_INFO_V1(cowrie_ip_types_jsonb);
+PG_FUNCTION_INFO_V1(cowrie_ip_types_json);
+PG_FUNCTION_INFO_V1(cowrie_enrichment_facts_jsonb);
+PG_FUNCTION_INFO_V1(cowrie_enrichment_facts_json);
+PG_FUNCTION_INFO_V1(cowrie_event_ip_jsonb);
+PG_FUNCTION_INFO_V1(cowrie_event_ip_json);
+PG_FUNCTION_INFO_V1(cowrie_jsonb_safe);
+
+/* A json argument's root node; false for text the reader cannot start on. */
+static bool
+json_root(text *doc, cowrie_jnode *root)
+{
+	return cowrie_text_json_root(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), root);
+}
+
+static void
+facts_of(FunctionCallInfo fcinfo, bool is_jsonb, cowrie_enrichment_facts *facts)
+{
+	cowrie_jnode root;
+
+	if (is_jsonb)
+	{
+		cowrie_jsonb_root(PG_GETARG_JSONB_P(0), &root);
+		cowrie_enrichment_extract(&cowrie_jsonb_ops, &root, false, facts);
+	}
+	else if (json_root(PG_GETARG_TEXT_PP(0), &root))
+		cowrie_enrichment_extract(&cowrie_text_json_ops, &root, true, facts);
+	else
+		memset(facts, 0, sizeof(*facts));
+}
+
+static Datum
+extract_ip(FunctionCallInfo fcinfo, bool is_jsonb)
+{
+	cowrie_enrichment_facts facts;
+
+	facts_of(fcinfo, is_jsonb, &facts);
+	if (facts.ip_len == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(facts.ip, (int) facts.ip_len));
+}
+
+Datum
+cowrie_extract_ip_jsonb(PG_FUNCTION_ARGS)
+{
+	return extract_ip(fcinfo, true);
+}
+
+Datum
+cowrie_extract_ip_json(PG_FUNCTION_ARGS)
+{
+	return extract_ip(fcinfo, false);
+}
+
+ArrayType *
+cowrie_typeset_to_array(const cowrie_typeset *set)
+{
+	Datum		elems[COWRIE_TYPESET_MAX];
+	int			i;
+
+	for (i = 0; i < set->count; i++)
+		elems[i] = PointerGetDatum(cstring_to_text_with_len(set->name[i], (int) set->len[i]));
+	return construct_array(elems, set->count, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+void
+cowrie_jsonb_ip_types(Jsonb *jb, cowrie_typeset *set)
+{
+	cowrie_jnode root;
+
+	cowrie_jsonb_root(jb, &root);
+	cowrie_enrichment_ip_types(&cowrie_jsonb_ops, &root, false, set);
+}
+
+Datum
+cowrie_ip_types_jsonb(PG_FUNCTION_ARGS)
+{
+	cowrie_typeset set;
+
+	cowrie_jsonb_ip_types(PG_GETARG_JSONB_P(0), &set);
+	PG_RETURN_ARRAYTYPE_P(cowrie_typeset_to_array(&set));
+}
+
+Datum
+cowrie_ip_types_json(PG_FUNCTION_ARGS)
+{
+	cowrie_typeset set;
+	cowrie_jnode root;
+
+	if (json_root(PG_GETARG_TEXT_PP(0), &root))
+		cowrie_enrichment_ip_types(&cowrie_text_json_ops, &root, true, &set);
+	else
+		cowrie_typeset_init(&set);
+	PG_RETURN_ARRAYTYPE_P(cowrie_typeset_to_array(&set));
+}
+
+/* (ip text, ip_invalid boolean, asn integer, asn_invalid boolean, nul_escape boolean) */
+static Datum
+facts_record(FunctionCallInfo fcinfo, bool is_jsonb)
+{
+	cowrie_enrichment_facts facts;
+	TupleDesc	tupdesc;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cowrie_enrichment_facts must be called where a record is expected")));
+	tupdesc = BlessTupleDesc(tupdesc);
+	facts_of(fcinfo, is_jsonb, &facts);
+
+	if (facts.ip_len > 0)
+		values[0] = PointerGetDatum(cstring_to_text_with_len(facts.ip, (int) facts.ip_len));
+	else
+		nulls[0] = true;
+	values[1] = BoolGetDatum(facts.ip_invalid);
+	values[2] = Int32GetDatum(facts.asn);
+	nulls[2] = !facts.asn_found;
+	values[3] = BoolGetDatum(facts.asn_invalid);
+	if (is_jsonb)
+		values[4] = BoolGetDatum(false);
+	else
+	{
+		text	   *doc = PG_GETARG_TEXT_PP(0);
+
+		values[4] = BoolGetDatum(cj_has_nul_escape(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc)));
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+Datum
+cowrie_enrichment_facts_jsonb(PG_FUNCTION_ARGS)
+{
+	return facts_record(fcinfo, true);
+}
+
+Datum
+cowrie_enrichment_facts_json(PG_FUNCTION_ARGS)
+{
+	return facts_record(fcinfo, false);
+}
+
+static Datum
+event_ip(FunctionCallInfo fcinfo, bool is_jsonb)
+{
+	cowrie_jnode root;
+	char		buf[COWRIE_IP_TEXT_MAX];
+	size_t		len = 0;
+
+	if (is_jsonb)
+	{
+		cowrie_jsonb_root(PG_GETARG_JSONB_P(0), &root);
+		len = cowrie_event_ip(&cowrie_jsonb_ops, &root, buf);
+	}
+	else if (json_root(PG_GETARG_TEXT_PP(0), &root))
+		len = cowrie_event_ip(&cowrie_text_json_ops, &root, buf);
+	if (len == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf, (int) len));
+}
+
+Datum
+cowrie_event_ip_jsonb(PG_FUNCTION_ARGS)
+{
+	return event_ip(fcinfo, true);
+}
+
+Datum
+cowrie_event_ip_json(PG_FUNCTION_ARGS)
+{
+	return event_ip(fcinfo, false);
+}
+
+/*
+ * json to jsonb that cannot fail on the one thing json stores and jsonb
+ * refuses: each \u0000 escape becomes \ufffd (as upstream's sanitiser strips them).
+ */
+Datum
+cowrie_jsonb_safe(PG_FUNCTION_ARGS)
+{
+	text	   *doc = PG_GETARG_TEXT_PP(0);
+	const char *p = VARDATA_ANY(doc);
+	size_t		len = VARSIZE_ANY_EXHDR(doc);
+	char	   *cstr = palloc(len + 1);
+
+	if (cj_has_nul_escape(p, len))
+		cj_sanitize(p, len, cstr);
+	else
+		memcpy(cstr, p, len);
+	cstr[len] = '\0';
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(cstr));
+}

@@ -1,0 +1,14 @@
+#ifndef COWRIE_ENRICHMENT_FUNCTIONS_H
+#define COWRIE_ENRICHMENT_FUNCTIONS_H
+
+#include "postgres.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
+
+#include "cowrie_iptype.h"
+
+/* Shared with the lookup and the trigger, which read inventory documents. */
+ArrayType  *cowrie_typeset_to_array(const cowrie_typeset *set);
+void		cowrie_jsonb_ip_types(Jsonb *jb, cowrie_typeset *set);
+
+#endif

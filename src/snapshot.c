@@ -1,0 +1,152 @@
+/*
+ * cowrie_session_snapshot(): the SQL face of the core snapshot rule, and the
+ * helper the lookup and the trigger call, so all of them decide alike.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "compat.h"
+#include "cowrie_iptype.h"
+#include "enrichment_functions.h"
+#include "snapshot.h"
+
+PG_FUNCTION_INFO_V1(cowrie_session_snapshot);
+
+/* Highest-priority entry of ip_types, else of the SPUR data in the inventory document. */
+static text *
+primary_type(const cowrie_inventory_row *inv)
+{
+	if (inv->ip_types != NULL && ARR_NDIM(inv->ip_types) == 1)
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n,
+					i,
+					pick;
+		const char **s;
+		size_t	   *len;
+
+		deconstruct_array(inv->ip_types, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		if (n > 0)
+		{
+			s = palloc(sizeof(char *) * n);
+			len = palloc(sizeof(size_t) * n);
+			for (i = 0; i < n; i++)
+			{
+				text	   *t = nulls[i] ? NULL : DatumGetTextPP(elems[i]);
+
+				s[i] = t ? VARDATA_ANY(t) : NULL;
+				len[i] = t ? VARSIZE_ANY_EXHDR(t) : 0;
+			}
+			pick = cowrie_pick_primary(s, len, n);
+			if (pick >= 0)
+			{
+				const char *name = cowrie_ip_type_name(cowrie_ip_type_priority(s[pick], len[pick]));
+
+				return name ? cstring_to_text(name) : cstring_to_text_with_len(s[pick], (int) len[pick]);
+			}
+		}
+	}
+	if (inv->enrichment != NULL)
+	{
+		cowrie_typeset set;
+
+		cowrie_jsonb_ip_types(inv->enrichment, &set);
+		if (set.count > 0)
+			return cstring_to_text_with_len(set.name[0], (int) set.len[0]);
+	}
+	return NULL;
+}
+
+void
+cowrie_snapshot_compute(text *ip, const cowrie_inventory_row *inv,
+						cowrie_snapshot *out, text **ip_type)
+{
+	cowrie_snapshot_input in;
+	text	   *type = NULL;
+
+	memset(&in, 0, sizeof(in));
+	if (ip != NULL)
+	{
+		in.ip = VARDATA_ANY(ip);
+		in.ip_len = VARSIZE_ANY_EXHDR(ip);
+	}
+	in.inventory_found = inv->found;
+	in.asn_isnull = inv->asn_isnull;
+	in.asn = inv->asn;
+	if (inv->geo_country != NULL)
+	{
+		in.country = VARDATA_ANY(inv->geo_country);
+		in.country_len = VARSIZE_ANY_EXHDR(inv->geo_country);
+	}
+	if (inv->found)
+	{
+		type = primary_type(inv);
+		if (type != NULL)
+		{
+			in.ip_type = VARDATA_ANY(type);
+			in.ip_type_len = VARSIZE_ANY_EXHDR(type);
+		}
+	}
+	cowrie_snapshot_decide(&in, out);
+	*ip_type = out->ip_type_isnull ? NULL : type;
+}
+
+char *
+cowrie_inventory_relname(void)
+{
+	Oid			ext = get_extension_oid("cowrie_snapshot", false);
+	char	   *schema = get_namespace_name(cowrie_get_extension_schema(ext));
+
+	return quote_qualified_identifier(schema, "ip_inventory");
+}
+
+/*
+ * cowrie_session_snapshot(ip, inventory_found, current_asn, geo_country,
+ * ip_types, enrichment, enrichment_updated_at)
+ *   -> (snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at, outcome)
+ */
+Datum
+cowrie_session_snapshot(PG_FUNCTION_ARGS)
+{
+	cowrie_inventory_row inv;
+	cowrie_snapshot snap;
+	text	   *type;
+	TupleDesc	tupdesc;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cowrie_session_snapshot must be called where a record is expected")));
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	inv.found = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	inv.asn_isnull = PG_ARGISNULL(2);
+	inv.asn = inv.asn_isnull ? 0 : PG_GETARG_INT32(2);
+	inv.geo_country = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
+	inv.ip_types = PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4);
+	inv.enrichment = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
+
+	cowrie_snapshot_compute(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0), &inv, &snap, &type);
+
+	values[0] = Int32GetDatum(snap.asn);
+	nulls[0] = snap.asn_isnull;
+	values[1] = PointerGetDatum(cstring_to_text(snap.country));
+	nulls[1] = snap.country_isnull;
+	values[2] = type ? PointerGetDatum(type) : (Datum) 0;
+	nulls[2] = (type == NULL);
+	nulls[3] = !snap.enrichment_at_from_inventory || PG_ARGISNULL(6);
+	values[3] = nulls[3] ? (Datum) 0 : PG_GETARG_DATUM(6);
+	values[4] = PointerGetDatum(cstring_to_text(cowrie_outcome_name(snap.outcome)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}

@@ -1,0 +1,32 @@
+/* Glue around the core snapshot rule, shared by SQL function, lookup and trigger. */
+#ifndef COWRIE_SNAPSHOT_H
+#define COWRIE_SNAPSHOT_H
+
+#include "postgres.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
+
+#include "cowrie_snapshot_rule.h"
+
+/* An ip_inventory row as the rule needs it; found = false when there is none. */
+typedef struct cowrie_inventory_row
+{
+	bool		found;
+	bool		asn_isnull;
+	int32		asn;
+	text	   *geo_country;	/* NULL when SQL NULL */
+	ArrayType  *ip_types;		/* NULL when SQL NULL */
+	Jsonb	   *enrichment;		/* NULL when SQL NULL */
+} cowrie_inventory_row;
+
+/*
+ * Decide a session's snapshot. ip may be NULL. *ip_type is set to a palloc'd
+ * text (the primary type) or NULL.
+ */
+void		cowrie_snapshot_compute(text *ip, const cowrie_inventory_row *inv,
+									cowrie_snapshot *out, text **ip_type);
+
+/* Schema-qualified name of the extension's ip_inventory, quoted. */
+char	   *cowrie_inventory_relname(void);
+
+#endif

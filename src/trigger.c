@@ -1,0 +1,224 @@
+/*
+ * Ingestion-time snapshots: a BEFORE INSERT OR UPDATE row trigger on
+ * session_summaries (installed by the migration WHEN snapshot_country IS NULL)
+ * that fills NULL source_ip and snapshot columns from ip_inventory. It never
+ * overwrites a non-NULL value, so upstream's ON CONFLICT ... COALESCE upsert
+ * keeps its meaning. Outcomes that enrichment may still change (public IP
+ * not yet in the inventory, or without a country) are left NULL for
+ * cowrie_backfill to decide later.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/rel.h"
+
+#include "cowrie_enrichment.h"
+#include "jsonb_access.h"
+#include "snapshot.h"
+
+PG_FUNCTION_INFO_V1(cowrie_session_snapshot_trigger);
+
+typedef struct session_columns
+{
+	int			source_ip;
+	int			enrichment;
+	int			snapshot_asn;
+	int			snapshot_country;
+	int			snapshot_ip_type;
+	int			enrichment_at;
+} session_columns;
+
+static int
+column(TupleDesc desc, const char *name, Relation rel)
+{
+	int			attnum = SPI_fnumber(desc, name);
+
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("cowrie_session_snapshot_trigger: column \"%s\" of \"%s\" not found",
+						name, RelationGetRelationName(rel)),
+				 errhint("The trigger belongs on session_summaries after the v16 migration.")));
+	return attnum;
+}
+
+/* The session's IP: source_ip when set, else what the enrichment document says. */
+static text *
+session_ip(HeapTuple tup, TupleDesc desc, const session_columns *cols)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, cols->source_ip, &isnull);
+	cowrie_enrichment_facts facts;
+	cowrie_jnode root;
+
+	if (!isnull)
+		return DatumGetTextPP(d);
+	d = SPI_getbinval(tup, desc, cols->enrichment, &isnull);
+	if (isnull)
+		return NULL;
+	if (TupleDescAttr(desc, cols->enrichment - 1)->atttypid == JSONBOID)
+	{
+		cowrie_jsonb_root(DatumGetJsonbP(d), &root);
+		cowrie_enrichment_extract(&cowrie_jsonb_ops, &root, false, &facts);
+	}
+	else
+	{
+		text	   *doc = DatumGetTextPP(d);
+
+		if (!cowrie_text_json_root(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), &root))
+			return NULL;
+		cowrie_enrichment_extract(&cowrie_text_json_ops, &root, true, &facts);
+	}
+	return facts.ip_len > 0 ? cstring_to_text_with_len(facts.ip, (int) facts.ip_len) : NULL;
+}
+
+static void
+fetch_inventory(text *ip, cowrie_inventory_row *inv, Datum *enrichment_at, bool *enrichment_at_null)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	char		buf[COWRIE_IP_TEXT_MAX];
+	size_t		len;
+	int			rc;
+
+	memset(inv, 0, sizeof(*inv));
+	inv->asn_isnull = true;
+	*enrichment_at_null = true;
+	len = cowrie_ip_canonical(VARDATA_ANY(ip), VARSIZE_ANY_EXHDR(ip), buf);
+	if (len == 0)
+		return;
+	args[0] = PointerGetDatum(cstring_to_text_with_len(buf, (int) len));
+	rc = SPI_execute_with_args(psprintf("SELECT current_asn, geo_country::pg_catalog.text, ip_types, "
+										"enrichment, enrichment_updated_at FROM %s "
+										"WHERE ip_address OPERATOR(pg_catalog.=) $1::pg_catalog.varchar",
+										cowrie_inventory_relname()),
+							   1, argtypes, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed == 0)
+		return;
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		d;
+
+		inv->found = true;
+		d = SPI_getbinval(tup, desc, 1, &inv->asn_isnull);
+		inv->asn = inv->asn_isnull ? 0 : DatumGetInt32(d);
+		d = SPI_getbinval(tup, desc, 2, &isnull);
+		inv->geo_country = isnull ? NULL : DatumGetTextPP(SPI_datumTransfer(d, false, -1));
+		d = SPI_getbinval(tup, desc, 3, &isnull);
+		inv->ip_types = isnull ? NULL : DatumGetArrayTypeP(SPI_datumTransfer(d, false, -1));
+		d = SPI_getbinval(tup, desc, 4, &isnull);
+		inv->enrichment = isnull ? NULL : DatumGetJsonbP(SPI_datumTransfer(d, false, -1));
+		*enrichment_at = SPI_getbinval(tup, desc, 5, enrichment_at_null);
+	}
+}
+
+Datum
+cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trig = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	desc;
+	HeapTuple	tup;
+	session_columns cols;
+	text	   *ip;
+	text	   *ip_type;
+	cowrie_inventory_row inv;
+	cowrie_snapshot snap;
+	Datum		enrichment_at = (Datum) 0;
+	bool		enrichment_at_null;
+	int			attnums[5];
+	Datum		values[5];
+	bool		nulls[5];
+	int			n = 0;
+	bool		isnull;
+	MemoryContext caller = CurrentMemoryContext;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trig->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trig->tg_event) || TRIGGER_FIRED_BY_DELETE(trig->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("cowrie_session_snapshot_trigger must fire BEFORE INSERT OR UPDATE FOR EACH ROW")));
+
+	rel = trig->tg_relation;
+	desc = RelationGetDescr(rel);
+	tup = TRIGGER_FIRED_BY_UPDATE(trig->tg_event) ? trig->tg_newtuple : trig->tg_trigtuple;
+	cols.source_ip = column(desc, "source_ip", rel);
+	cols.enrichment = column(desc, "enrichment", rel);
+	cols.snapshot_asn = column(desc, "snapshot_asn", rel);
+	cols.snapshot_country = column(desc, "snapshot_country", rel);
+	cols.snapshot_ip_type = column(desc, "snapshot_ip_type", rel);
+	cols.enrichment_at = column(desc, "enrichment_at", rel);
+
+	(void) SPI_getbinval(tup, desc, cols.snapshot_country, &isnull);
+	if (!isnull)
+		return PointerGetDatum(tup);
+
+	SPI_connect();
+	ip = session_ip(tup, desc, &cols);
+	if (ip != NULL)
+		fetch_inventory(ip, &inv, &enrichment_at, &enrichment_at_null);
+	else
+	{
+		memset(&inv, 0, sizeof(inv));
+		inv.asn_isnull = true;
+		enrichment_at_null = true;
+	}
+	cowrie_snapshot_compute(ip, &inv, &snap, &ip_type);
+
+	/* source_ip only when the inventory has it (the foreign key). */
+	(void) SPI_getbinval(tup, desc, cols.source_ip, &isnull);
+	if (isnull && inv.found)
+	{
+		char		buf[COWRIE_IP_TEXT_MAX];
+		size_t		len = cowrie_ip_canonical(VARDATA_ANY(ip), VARSIZE_ANY_EXHDR(ip), buf);
+
+		attnums[n] = cols.source_ip;
+		values[n] = PointerGetDatum(cstring_to_text_with_len(buf, (int) len));
+		nulls[n++] = false;
+	}
+	if (cowrie_outcome_is_final(snap.outcome))
+	{
+		attnums[n] = cols.snapshot_country;
+		values[n] = PointerGetDatum(cstring_to_text(snap.country));
+		nulls[n++] = false;
+		(void) SPI_getbinval(tup, desc, cols.snapshot_asn, &isnull);
+		if (isnull && !snap.asn_isnull)
+		{
+			attnums[n] = cols.snapshot_asn;
+			values[n] = Int32GetDatum(snap.asn);
+			nulls[n++] = false;
+		}
+		(void) SPI_getbinval(tup, desc, cols.snapshot_ip_type, &isnull);
+		if (isnull && ip_type != NULL)
+		{
+			attnums[n] = cols.snapshot_ip_type;
+			values[n] = PointerGetDatum(ip_type);
+			nulls[n++] = false;
+		}
+		(void) SPI_getbinval(tup, desc, cols.enrichment_at, &isnull);
+		if (isnull && snap.enrichment_at_from_inventory && !enrichment_at_null)
+		{
+			attnums[n] = cols.enrichment_at;
+			values[n] = enrichment_at;
+			nulls[n++] = false;
+		}
+	}
+	if (n > 0)
+	{
+		/* The new tuple must outlive SPI's memory. */
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		tup = heap_modify_tuple_by_cols(tup, desc, n, attnums, values, nulls);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return PointerGetDatum(tup);
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The whole suite (test/suite.sh) against PostgreSQL 17 (Debian trixie) or 18
+# (Debian sid) in a debootstrap chroot under /tmp/cowrie-chroots, built once and
+# reused while its stamp matches the package list. Needs root.
+#   bash test/matrix.sh 17|18     one version; no argument runs both
+# RESULTS_FILE: where to write the suite's "PASSED FAILED" (left empty on failure).
+# Overrides: COWRIE_MATRIX_SUITE (e.g. forky for 18), COWRIE_MATRIX_EXTRA_PKGS,
+# COWRIE_CHROOT_BASE, COWRIE_MIRROR.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+SRC=$PWD
+. test/matrix/chroot.sh
+
+if [ $# -eq 0 ]; then # both, with the results added up
+	rc=0 passed=0 failed=0 res=$(mktemp)
+	for v in 17 18; do
+		: >"$res"
+		RESULTS_FILE=$res bash "$0" "$v" || rc=1
+		if [ -s "$res" ]; then read -r p f <"$res"; passed=$((passed + p)); failed=$((failed + f)); else failed=$((failed + 1)); fi
+	done
+	rm -f "$res"
+	[ -n "${RESULTS_FILE:-}" ] && echo "$passed $failed" >"$RESULTS_FILE"
+	echo "matrix: $passed passed, $failed failed"
+	exit $rc
+fi
+
+V=$1
+case $V in
+17) SUITE=${COWRIE_MATRIX_SUITE:-trixie} ;;
+18) SUITE=${COWRIE_MATRIX_SUITE:-sid} ;; # forky has 18 too but lags sid; no reason to prefer it yet
+*) echo "usage: bash test/matrix.sh [17|18]" >&2; exit 2 ;;
+esac
+# clang and libclang-rt-dev (the metapackage for the suite's default clang) for the
+# ASan/UBSan build of the unit tests
+PKGS=(postgresql-$V postgresql-server-dev-$V postgresql-$V-pgtap libtap-parser-sourcehandler-pgtap-perl
+	make gcc libc6-dev clang libclang-rt-dev util-linux ${COWRIE_MATRIX_EXTRA_PKGS:-})
+BASE=${COWRIE_CHROOT_BASE:-/tmp/cowrie-chroots}
+ROOT=$BASE/$SUITE
+CHROOT_LOG=$BASE/$SUITE.log
+PGC=/usr/lib/postgresql/$V/bin/pg_config
+[ -n "${RESULTS_FILE:-}" ] && : >"$RESULTS_FILE"
+
+fail() { chroot_say "FAIL (PostgreSQL $V, $SUITE): $*"; exit 1; }
+[ "$(id -u)" = 0 ] || fail "needs root (debootstrap, chroot, mount)"
+mkdir -p "$BASE" || fail "cannot create $BASE"
+
+# One run per chroot at a time; the lock comes before any mount or delete.
+exec 9>"$BASE/$SUITE.lock"
+flock -n 9 || { chroot_say "waiting for another run using $ROOT"; flock 9; }
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	chroot_reap "$ROOT"
+	chroot_down "$ROOT" || rc=1
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+chroot_reap "$ROOT" # a run killed with SIGKILL may have left a postmaster
+
+t0=$SECONDS
+if chroot_stamp_ok "$ROOT" "$SUITE" "${PKGS[@]}"; then
+	chroot_say "reusing $ROOT (Debian $SUITE, built $(sed -n 's/^built=//p' "$ROOT/$CHROOT_STAMP"))"
+else
+	command -v debootstrap >/dev/null || {
+		[ "${COWRIE_SKIP_APT:-0}" = 1 ] && fail "debootstrap is not installed"
+		chroot_say "installing debootstrap on the host"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null 2>&1 ||
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; } ||
+			fail "cannot install debootstrap"
+	}
+	MIRROR=$(chroot_mirror) || fail "no Debian mirror found in /etc/apt/sources.list*; set COWRIE_MIRROR"
+	: >"$CHROOT_LOG"
+	chroot_say "building $ROOT (Debian $SUITE) from scratch"
+	chroot_build "$ROOT" "$SUITE" "$MIRROR" "${PKGS[@]}"
+	case $? in
+	0) chroot_say "built $ROOT in $((SECONDS - t0)) s, $(du -sxh "$ROOT" | cut -f1)" ;;
+	3) fail "packages gone from Debian $SUITE, see above (PostgreSQL $V may have left $SUITE; COWRIE_MATRIX_SUITE picks another suite)" ;;
+	*) tail -n 30 "$CHROOT_LOG" | sed 's/^/  | /'; fail "could not build the $SUITE chroot (full log: $CHROOT_LOG)" ;;
+	esac
+fi
+chroot_up "$ROOT" || fail "cannot mount /proc, /dev in $ROOT"
+
+# Exact versions first, and a check that clang can link the sanitizer runtimes.
+ver=$(chroot_run "$ROOT" "$PGC" --version) || fail "$PGC missing in $ROOT"
+chroot_say "$ver in Debian $SUITE ($ROOT)"
+chroot_say "$(chroot_run "$ROOT" dpkg-query -W -f='${Package} ${Version}\n' "postgresql-$V-pgtap" postgresql-server-dev-$V | xargs)"
+chroot_say "$(chroot_run "$ROOT" clang --version | head -n 1), $(chroot_run "$ROOT" dpkg-query -W -f='${Package} ${Version}\n' 'libclang-rt-*-dev' 2>/dev/null | xargs)"
+echo 'int main(void) { return 0; }' >"$ROOT/tmp/asan_check.c"
+chroot_run "$ROOT" clang -fsanitize=address,undefined -o /tmp/asan_check /tmp/asan_check.c >/dev/null 2>&1 ||
+	fail "clang in $SUITE cannot link -fsanitize=address,undefined (libclang-rt-dev not matching clang?)"
+
+# A fresh copy of the working tree: tracked and untracked-not-ignored files,
+# without build products (patterns here, and any ELF file, e.g. test binaries).
+rm -rf --one-file-system "$ROOT/root/ext" && mkdir -p "$ROOT/root/ext" || fail "cannot clear $ROOT/root/ext"
+git -C "$SRC" ls-files -z --cached --others --exclude-standard \
+	-x '*.o' -x '*.so' -x '*.a' -x '*.bc' -x results/ -x log/ -x tmp_check/ -x 'regression.*' |
+	while IFS= read -r -d '' f; do
+		[ -f "$f" ] || [ -L "$f" ] || continue
+		[ "$(head -c 4 "$f" 2>/dev/null)" = $'\x7fELF' ] && continue
+		printf '%s\0' "$f"
+	done | tar -C "$SRC" --null -T - --ignore-failed-read -cf - 2>/dev/null |
+	tar -C "$ROOT/root/ext" --no-same-owner -xf - || fail "copying the working tree failed"
+chroot_say "copied $(find "$ROOT/root/ext" -type f | wc -l) files to $ROOT/root/ext"
+
+rm -f "$ROOT/root/results"
+chroot_say "running test/suite.sh in the chroot"
+t1=$SECONDS
+chroot_run "$ROOT" COWRIE_SKIP_APT=1 RESULTS_FILE=/root/results PG_CONFIG="$PGC" \
+	bash -c 'cd /root/ext && exec bash test/suite.sh'
+rc=$?
+chroot_say "suite exited $rc after $((SECONDS - t1)) s"
+if [ -s "$ROOT/root/results" ]; then
+	[ -n "${RESULTS_FILE:-}" ] && cp "$ROOT/root/results" "$RESULTS_FILE"
+else
+	chroot_say "the suite wrote no results"
+	[ $rc -eq 0 ] && rc=1
+fi
+[ $rc -eq 0 ] && chroot_say "PostgreSQL $V ($SUITE): OK" || chroot_say "FAIL (PostgreSQL $V, $SUITE): suite failed"
+exit $rc

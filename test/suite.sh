@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The whole suite against one PostgreSQL (PG_CONFIG): C unit tests of the core,
+# build with -Werror, install, then pg_regress, pgTAP and the shell-driven tests
+# on a throwaway cluster. Prints its own "N passed, N failed" line and writes the
+# two numbers to $RESULTS_FILE when set. Needs root (installs into the server).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+. tools/cluster.sh
+
+MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+WORK=/tmp/cowrie_suite_$MAJOR
+PORT=$((55400 + MAJOR))
+passed=0 failed=0
+failures=()
+
+record() { # record NAME PASSED FAILED
+	passed=$((passed + $2)); failed=$((failed + $3))
+	[ "$3" -gt 0 ] && failures+=("$1: $3 failed")
+	echo "== $1: $2 passed, $3 failed"
+}
+
+echo "== $("$PG_CONFIG" --version) ($PG_CONFIG)"
+
+# C unit tests of the PostgreSQL-free core, plain and under ASan/UBSan.
+for target in check check-sanitize; do
+	out=$(make -s -C test/unit "$target" 2>&1); rc=$?
+	echo "$out" | tail -n 5
+	line=$(echo "$out" | grep -E '^unit: [0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	p=$(echo "$line" | sed -E 's/unit: ([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed/\1/')
+	[ -z "$line" ] && { p=0; f=1; }
+	[ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ] && f=1
+	record "unit ($target)" "${p:-0}" "$f"
+done
+
+# Build with -Werror and install into this server.
+make -s clean >/dev/null 2>&1
+if make -s PG_CONFIG="$PG_CONFIG" >"$WORK.build.log" 2>&1 && make -s PG_CONFIG="$PG_CONFIG" install >>"$WORK.build.log" 2>&1; then
+	record "build" 1 0
+else
+	cat "$WORK.build.log"; record "build" 0 1
+	echo "$passed passed, $failed failed"; exit 1
+fi
+
+trap cluster_stop EXIT
+cluster_start "$WORK" "$PORT" || { record "cluster start" 0 1; exit 1; }
+
+# pg_regress: files in sql/ and expected/.
+make -s PG_CONFIG="$PG_CONFIG" installcheck >"$WORK/regress.out" 2>&1; rc=$?
+cat "$WORK/regress.out" | grep -vE '^(=|\+\+|#)' | sed -n '1,200p'
+p=$(grep -cE '^(test |ok |     )?.* \.\.\. ok|^ok [0-9]+ ' "$WORK/regress.out")
+f=$(grep -cE '\.\.\. FAILED|^not ok [0-9]+ ' "$WORK/regress.out")
+[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+[ -f regression.diffs ] && [ "$f" -gt 0 ] && head -n 300 regression.diffs
+record "pg_regress" "$p" "$f"
+
+# pgTAP: every file under test/pgtap, each on a fresh database from a template.
+"$PGBIN/createdb" cowrie_tap_template && "$PGBIN/psql" -qX -d cowrie_tap_template -c 'CREATE EXTENSION pgtap' >/dev/null
+p=0; f=0
+for t in test/pgtap/*.sql; do
+	[ -e "$t" ] || continue
+	db=tap_$(basename "$t" .sql)
+	"$PGBIN/createdb" -T cowrie_tap_template "$db"
+	out=$(cd test/pgtap && pg_prove --psql-bin "$PGBIN/psql" -d "$db" "$(basename "$t")" 2>&1); rc=$?
+	n=$(echo "$out" | sed -nE 's/.*Tests=([0-9]+),.*/\1/p'); n=${n:-0}
+	bad=$(echo "$out" | sed -nE 's/.*Failed ([0-9]+)\/[0-9]+ subtests.*/\1/p' | awk '{s+=$1} END {print s+0}')
+	[ $rc -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
+	[ "$bad" -gt 0 ] && echo "$out" | grep -vE '^ok ' | head -n 80
+	p=$((p + n - (bad < n ? bad : n))); f=$((f + bad))
+	echo "   $t: $n tests, $bad failed"
+done
+record "pgTAP" "$p" "$f"
+
+# Shell-driven tests (dump/restore, faults, concurrency): each prints TAP.
+p=0; f=0
+for t in test/scripts/*.sh; do
+	[ -e "$t" ] || continue
+	out=$(bash "$t" 2>&1); rc=$?
+	ok=$(echo "$out" | grep -cE '^ok [0-9]+'); bad=$(echo "$out" | grep -cE '^not ok [0-9]+')
+	[ $rc -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
+	[ "$bad" -gt 0 ] && echo "$out" | tail -n 40
+	p=$((p + ok)); f=$((f + bad))
+	echo "   $t: $ok passed, $bad failed"
+done
+record "scripts" "$p" "$f"
+
+[ ${#failures[@]} -gt 0 ] && printf 'FAILED: %s\n' "${failures[@]}"
+[ -n "${RESULTS_FILE:-}" ] && echo "$passed $failed" >"$RESULTS_FILE"
+echo "pg$MAJOR: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,15 @@
+/* Runs every suite; the last line is what make check and CI look for. */
+#include "unit.h"
+
+int			unit_passed = 0;
+int			unit_failed = 0;
+
+int
+main(void)
+{
+	test_ip();
+	test_iptype();
+	test_json();
+	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
+	return unit_failed == 0 ? 0 : 1;
+}
