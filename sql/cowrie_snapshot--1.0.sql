@@ -146,11 +146,12 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = @extschema@, pg_temp
 AS $fn$
 DECLARE
+    events regclass := pg_catalog.to_regclass('@extschema@.raw_events');
     filled bigint;
 BEGIN
-    IF pg_catalog.to_regclass('@extschema@.raw_events') IS NULL
+    IF events IS NULL
        OR (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute
-           WHERE attrelid = '@extschema@.raw_events'::regclass AND NOT attisdropped
+           WHERE attrelid OPERATOR(pg_catalog.=) events AND NOT attisdropped
              AND attname IN ('session_id', 'payload', 'event_timestamp', 'source', 'source_offset', 'id')) < 6
     THEN
         RETURN 0;
@@ -191,6 +192,49 @@ RETURN EXISTS (SELECT FROM pg_catalog.pg_constraint c
                WHERE c.conrelid OPERATOR(pg_catalog.=) tbl AND c.conname OPERATOR(pg_catalog.=) con);
 COMMENT ON FUNCTION @extschema@.cowrie_has_constraint(regclass, name) IS 'Internal: does the table have this constraint';
 
+-- Writes the snapshot of every session listed in a work table (session_id, ip)
+-- in one statement, through cowrie_session_snapshot: the migration and the
+-- backfill both write here. Non-NULL values are never overwritten, except the
+-- 'XX' sentinel when retry_unenrichable finds a country now. With dry_run it
+-- only counts. Returns sessions per outcome.
+CREATE FUNCTION @extschema@.cowrie_apply_snapshots(work_table regclass, retry_unenrichable boolean, dry_run boolean)
+RETURNS TABLE (outcome text, sessions bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = @extschema@, pg_temp
+AS $fn$
+DECLARE
+    decided text := pg_catalog.format($q$
+        FROM %s w
+        LEFT JOIN @extschema@.ip_inventory i ON i.ip_address OPERATOR(pg_catalog.=) w.ip
+        CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(w.ip, i.ip_address IS NOT NULL, i.current_asn,
+            i.geo_country, i.ip_types, i.enrichment, i.enrichment_updated_at) snap$q$, work_table);
+BEGIN
+    IF dry_run THEN
+        RETURN QUERY EXECUTE 'SELECT snap.outcome, pg_catalog.count(*) ' || decided || ' GROUP BY snap.outcome';
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE $q$
+        WITH written AS (
+            UPDATE @extschema@.session_summaries s SET
+                source_ip = COALESCE(s.source_ip, CASE WHEN i.ip_address IS NOT NULL THEN w.ip END),
+                snapshot_asn = COALESCE(s.snapshot_asn, snap.snapshot_asn),
+                snapshot_country = CASE
+                    WHEN s.snapshot_country IS NULL THEN snap.snapshot_country
+                    WHEN $1 AND s.snapshot_country OPERATOR(pg_catalog.=) 'XX' AND snap.outcome OPERATOR(pg_catalog.=) 'enriched'
+                        THEN snap.snapshot_country
+                    ELSE s.snapshot_country END,
+                snapshot_ip_type = COALESCE(s.snapshot_ip_type, snap.snapshot_ip_type),
+                enrichment_at = COALESCE(s.enrichment_at, snap.enrichment_at)
+            $q$ || decided || $q$
+            WHERE s.session_id OPERATOR(pg_catalog.=) w.session_id
+            RETURNING snap.outcome)
+        SELECT outcome, pg_catalog.count(*) FROM written GROUP BY outcome$q$
+        USING retry_unenrichable;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_apply_snapshots(regclass, boolean, boolean) IS
+'Internal: writes (or with dry_run counts) the snapshots of the sessions in a (session_id, ip) work table';
+
 CREATE FUNCTION @extschema@.cowrie_migrate() RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = @extschema@, pg_temp
@@ -214,7 +258,7 @@ DECLARE
 BEGIN
     -- What is here?
     IF sessions IS NULL AND state IS NULL THEN
-        RAISE NOTICE 'cowrie_snapshot: no cowrie tables in schema %, nothing migrated', '@extschema@'
+        RAISE INFO 'cowrie_snapshot: no cowrie tables in schema %, nothing migrated', '@extschema@'
             USING HINT = 'Run SELECT cowrie_migrate() once the cowrie tables exist (as after pg_restore).';
         RETURN jsonb_build_object('status', 'no_cowrie_tables');
     END IF;
@@ -344,19 +388,14 @@ BEGIN
     IF defer THEN
         counts := counts || jsonb_build_object('sessions_filled', 0, 'sessions_deferred', true);
     ELSE
-        UPDATE @extschema@.session_summaries s SET
-            source_ip = COALESCE(s.source_ip, CASE WHEN i.ip_address IS NOT NULL THEN f.ip END),
-            snapshot_asn = COALESCE(s.snapshot_asn, snap.snapshot_asn),
-            snapshot_country = COALESCE(s.snapshot_country, snap.snapshot_country),
-            snapshot_ip_type = COALESCE(s.snapshot_ip_type, snap.snapshot_ip_type),
-            enrichment_at = COALESCE(s.enrichment_at, snap.enrichment_at)
-        FROM pg_temp.cowrie_migrate_facts f
-        LEFT JOIN @extschema@.ip_inventory i ON i.ip_address OPERATOR(pg_catalog.=) f.ip
-        CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(f.ip, i.ip_address IS NOT NULL, i.current_asn,
-            i.geo_country, i.ip_types, i.enrichment, i.enrichment_updated_at) snap
-        WHERE s.session_id OPERATOR(pg_catalog.=) f.session_id AND s.snapshot_country IS NULL;
-        GET DIAGNOSTICS n = ROW_COUNT;
-        counts := counts || jsonb_build_object('sessions_filled', n);
+        IF repair THEN
+            -- Sessions that already have a snapshot are not written again.
+            DELETE FROM pg_temp.cowrie_migrate_facts f USING @extschema@.session_summaries s
+            WHERE s.session_id OPERATOR(pg_catalog.=) f.session_id AND s.snapshot_country IS NOT NULL;
+        END IF;
+        SELECT pg_catalog.sum(a.sessions) INTO n
+        FROM @extschema@.cowrie_apply_snapshots('pg_temp.cowrie_migrate_facts', false, false) a;
+        counts := counts || jsonb_build_object('sessions_filled', COALESCE(n, 0));
     END IF;
     PERFORM @extschema@.cowrie_migrate_session_indexes();
     phase_seconds := phase_seconds || jsonb_build_object('phase4_snapshots', pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - t)::numeric, 3));
@@ -378,7 +417,8 @@ BEGIN
     END IF;
     DROP TABLE pg_temp.cowrie_migrate_facts;
 
-    RAISE NOTICE 'cowrie_snapshot: % v16 migration done in % s (%)',
+    -- INFO, not NOTICE: inside ALTER EXTENSION client_min_messages is raised to WARNING.
+    RAISE INFO 'cowrie_snapshot: % v16 migration done in % s (%)',
         CASE WHEN repair THEN 'verified and repaired' ELSE 'schema' END,
         pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - t0)::numeric, 3),
         CASE WHEN defer THEN 'session rows deferred to cowrie_backfill' ELSE 'session rows filled' END
@@ -686,3 +726,238 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_disown_tables(oid) IS
 'Internal: tables created by the migration hold user data, so they are not extension members';
+
+------------------------------------------------------------------------------
+-- Backfill (upstream-cowrieprocessor.md §4.4, without C1-C13): keyset batches
+-- over session_id, one set-based write per batch, every selected row leaves
+-- the eligible set, so a run always ends.
+------------------------------------------------------------------------------
+
+CREATE TYPE @extschema@.cowrie_backfill_batch AS (
+    selected bigint,           -- sessions taken into the batch
+    last_session_id text,      -- keyset watermark for the next batch
+    outcomes jsonb             -- sessions per outcome
+);
+COMMENT ON TYPE @extschema@.cowrie_backfill_batch IS 'What one backfill batch did';
+
+CREATE FUNCTION @extschema@.cowrie_backfill_step(
+    batch_size integer, after_session_id text DEFAULT NULL,
+    dry_run boolean DEFAULT false, retry_unenrichable boolean DEFAULT false)
+RETURNS @extschema@.cowrie_backfill_batch
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = @extschema@, pg_temp
+AS $fn$
+DECLARE
+    sessions regclass := pg_catalog.to_regclass('@extschema@.session_summaries');
+    result @extschema@.cowrie_backfill_batch;
+BEGIN
+    IF sessions IS NULL OR NOT @extschema@.cowrie_has_column(sessions, 'snapshot_country') THEN
+        RAISE EXCEPTION 'cowrie_snapshot: session_summaries has no snapshot columns yet'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('Schema %s has %s.', '@extschema@',
+                      CASE WHEN sessions IS NULL THEN 'no session_summaries table' ELSE 'a session_summaries table without snapshot_country' END),
+                  HINT = 'Run the v16 migration first: ALTER EXTENSION cowrie_snapshot UPDATE, or SELECT cowrie_migrate().';
+    END IF;
+    IF batch_size IS NULL OR batch_size < 1 THEN
+        RAISE EXCEPTION 'cowrie_snapshot: batch_size must be a positive integer'
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = pg_catalog.format('batch_size is %s.', COALESCE(batch_size::text, 'NULL'));
+    END IF;
+
+    IF pg_catalog.to_regclass('pg_temp.cowrie_backfill_work') IS NULL THEN
+        CREATE TEMP TABLE cowrie_backfill_work (session_id varchar(64) PRIMARY KEY, ip text);
+    ELSE
+        TRUNCATE pg_temp.cowrie_backfill_work;
+    END IF;
+    -- Rows the loader holds are skipped and picked up by a later run.
+    EXECUTE pg_catalog.format($q$
+        INSERT INTO pg_temp.cowrie_backfill_work (session_id, ip)
+        SELECT s.session_id, COALESCE(@extschema@.cowrie_normalize_ip(s.source_ip), @extschema@.cowrie_extract_ip(s.enrichment))
+        FROM @extschema@.session_summaries s
+        WHERE (s.snapshot_country IS NULL %s)
+          AND ($1 IS NULL OR s.session_id OPERATOR(pg_catalog.>) $1)
+        ORDER BY s.session_id
+        LIMIT $2
+        %s$q$,
+        CASE WHEN retry_unenrichable THEN
+            $r$OR (s.snapshot_country OPERATOR(pg_catalog.=) 'XX' AND EXISTS (
+                SELECT FROM @extschema@.ip_inventory i
+                WHERE i.ip_address OPERATOR(pg_catalog.=) COALESCE(@extschema@.cowrie_normalize_ip(s.source_ip), @extschema@.cowrie_extract_ip(s.enrichment))
+                  AND i.geo_country ~ '^[A-Z]{2}$' AND i.geo_country OPERATOR(pg_catalog.<>) 'XX'))$r$
+        ELSE '' END,
+        CASE WHEN dry_run THEN '' ELSE 'FOR UPDATE OF s SKIP LOCKED' END)
+        USING after_session_id, batch_size;
+    GET DIAGNOSTICS result.selected = ROW_COUNT;
+    IF result.selected = 0 THEN
+        result.outcomes := '{}';
+        RETURN result;
+    END IF;
+    PERFORM @extschema@.cowrie_fill_ips_from_raw_events('pg_temp.cowrie_backfill_work');
+    ANALYZE pg_temp.cowrie_backfill_work;
+    SELECT pg_catalog.max(session_id) INTO result.last_session_id FROM pg_temp.cowrie_backfill_work;
+    SELECT COALESCE(pg_catalog.jsonb_object_agg(a.outcome, a.sessions), '{}') INTO result.outcomes
+    FROM @extschema@.cowrie_apply_snapshots('pg_temp.cowrie_backfill_work', retry_unenrichable, dry_run) a;
+    RETURN result;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_step(integer, text, boolean, boolean) IS
+'One backfill batch: the next batch_size eligible sessions after the watermark, written in one statement';
+
+-- Adds one batch's outcome counts into a running total.
+CREATE FUNCTION @extschema@.cowrie_add_outcomes(total jsonb, batch jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = @extschema@, pg_temp
+RETURN (SELECT COALESCE(pg_catalog.jsonb_object_agg(k, v), '{}') FROM (
+        SELECT k, pg_catalog.sum(v::bigint) AS v
+        FROM (SELECT * FROM pg_catalog.jsonb_each_text(total) UNION ALL SELECT * FROM pg_catalog.jsonb_each_text(batch)) e(k, v)
+        GROUP BY k) t);
+COMMENT ON FUNCTION @extschema@.cowrie_add_outcomes(jsonb, jsonb) IS 'Internal: sums outcome counts';
+
+-- Progress NOTICE: done/total, rate and ETA.
+CREATE FUNCTION @extschema@.cowrie_backfill_progress(done bigint, total bigint, started timestamptz, outcomes jsonb, final boolean)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE
+SET search_path = @extschema@, pg_temp
+AS $fn$
+DECLARE
+    seconds numeric := GREATEST(extract(epoch FROM pg_catalog.clock_timestamp() - started)::numeric, 0.001);
+    rate numeric := done / seconds;
+BEGIN
+    RAISE NOTICE 'cowrie_backfill: %/% sessions (% %%) in % s, % sessions/s%',
+        done, total, CASE WHEN total > 0 THEN pg_catalog.round(100.0 * done / total, 1) ELSE 100 END,
+        pg_catalog.round(seconds, 1), pg_catalog.round(rate),
+        CASE WHEN final THEN ', done'
+             WHEN rate > 0 THEN pg_catalog.format(', ETA %s s', pg_catalog.round(GREATEST(total - done, 0) / rate)) ELSE '' END
+        USING DETAIL = pg_catalog.format('outcomes: %s', outcomes);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_progress(bigint, bigint, timestamptz, jsonb, boolean) IS 'Internal: backfill progress NOTICE';
+
+CREATE FUNCTION @extschema@.cowrie_backfill_eligible(retry_unenrichable boolean) RETURNS bigint
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = @extschema@, pg_temp
+AS $fn$
+DECLARE
+    n bigint;
+BEGIN
+    EXECUTE 'SELECT pg_catalog.count(*) FROM @extschema@.session_summaries WHERE snapshot_country IS NULL'
+        || CASE WHEN retry_unenrichable THEN $q$ OR snapshot_country OPERATOR(pg_catalog.=) 'XX'$q$ ELSE '' END
+        INTO n;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_eligible(boolean) IS 'Internal: sessions a backfill may examine (upper bound with retry)';
+
+CREATE FUNCTION @extschema@.cowrie_backfill(
+    batch_size integer DEFAULT 1000, max_batches integer DEFAULT NULL,
+    dry_run boolean DEFAULT false, retry_unenrichable boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = @extschema@, pg_temp
+AS $fn$
+DECLARE
+    started timestamptz := pg_catalog.clock_timestamp();
+    last_notice timestamptz := started;
+    total bigint;
+    done bigint := 0;
+    batches integer := 0;
+    watermark text;
+    batch @extschema@.cowrie_backfill_batch;
+    outcomes jsonb := '{}';
+BEGIN
+    total := @extschema@.cowrie_backfill_eligible(retry_unenrichable);
+    LOOP
+        EXIT WHEN max_batches IS NOT NULL AND batches >= max_batches;
+        batch := @extschema@.cowrie_backfill_step(batch_size, watermark, dry_run, retry_unenrichable);
+        EXIT WHEN batch.selected = 0;
+        batches := batches + 1;
+        done := done + batch.selected;
+        watermark := batch.last_session_id;
+        outcomes := @extschema@.cowrie_add_outcomes(outcomes, batch.outcomes);
+        IF pg_catalog.clock_timestamp() - last_notice >= interval '10 seconds' THEN
+            PERFORM @extschema@.cowrie_backfill_progress(done, total, started, outcomes, false);
+            last_notice := pg_catalog.clock_timestamp();
+        END IF;
+    END LOOP;
+    DROP TABLE IF EXISTS pg_temp.cowrie_backfill_work;
+    PERFORM @extschema@.cowrie_backfill_progress(done, total, started, outcomes, true);
+    RETURN done;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill(integer, integer, boolean, boolean) IS
+'Fills the snapshots of sessions whose snapshot_country is NULL, in keyset batches, in the caller''s transaction; returns the sessions processed (0: nothing left). dry_run only counts outcomes';
+
+CREATE PROCEDURE @extschema@.cowrie_backfill_commit(
+    batch_size integer DEFAULT 1000, max_batches integer DEFAULT NULL,
+    retry_unenrichable boolean DEFAULT false, batch_lock_timeout text DEFAULT '2s')
+LANGUAGE plpgsql
+-- No SET search_path here: a procedure with SET cannot COMMIT. Every name and
+-- operator below is qualified instead.
+AS $fn$
+DECLARE
+    started timestamptz := pg_catalog.clock_timestamp();
+    last_notice timestamptz := started;
+    total bigint;
+    done bigint := 0;
+    batches integer := 0;
+    watermark text;
+    batch @extschema@.cowrie_backfill_batch;
+    outcomes jsonb := '{}';
+    lock_key bigint := pg_catalog.hashtext('cowrie_snapshot.backfill');
+BEGIN
+    -- Session-level: a transaction-level lock would be released by the first COMMIT.
+    IF NOT pg_catalog.pg_try_advisory_lock(lock_key) THEN
+        RAISE EXCEPTION 'cowrie_snapshot: another cowrie_backfill_commit is running in this database'
+            USING ERRCODE = 'lock_not_available',
+                  DETAIL = pg_catalog.format('Advisory lock %s is held by another session.', lock_key),
+                  HINT = 'Wait for it to finish, or find it in pg_locks (locktype advisory) and cancel it.';
+    END IF;
+    total := @extschema@.cowrie_backfill_eligible(retry_unenrichable);
+    COMMIT;
+    LOOP
+        EXIT WHEN max_batches IS NOT NULL AND batches OPERATOR(pg_catalog.>=) max_batches;
+        PERFORM pg_catalog.set_config('lock_timeout', batch_lock_timeout, true);
+        batch := @extschema@.cowrie_backfill_step(batch_size, watermark, false, retry_unenrichable);
+        COMMIT;
+        EXIT WHEN batch.selected OPERATOR(pg_catalog.=) 0;
+        batches := batches OPERATOR(pg_catalog.+) 1;
+        done := done OPERATOR(pg_catalog.+) batch.selected;
+        watermark := batch.last_session_id;
+        outcomes := @extschema@.cowrie_add_outcomes(outcomes, batch.outcomes);
+        IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) last_notice OPERATOR(pg_catalog.>=) interval '10 seconds' THEN
+            PERFORM @extschema@.cowrie_backfill_progress(done, total, started, outcomes, false);
+            last_notice := pg_catalog.clock_timestamp();
+        END IF;
+    END LOOP;
+    DROP TABLE IF EXISTS pg_temp.cowrie_backfill_work;
+    PERFORM @extschema@.cowrie_backfill_progress(done, total, started, outcomes, true);
+    PERFORM pg_catalog.pg_advisory_unlock(lock_key);
+END
+$fn$;
+COMMENT ON PROCEDURE @extschema@.cowrie_backfill_commit(integer, integer, boolean, text) IS
+'cowrie_backfill that COMMITs after every batch: resumable after a cancel or crash, one run at a time (advisory lock), short lock_timeout per batch. CALL it at top level';
+
+CREATE FUNCTION @extschema@.cowrie_snapshot_coverage()
+RETURNS TABLE (metric text, sessions bigint, percent numeric)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = @extschema@, pg_temp
+AS $fn$
+BEGIN
+    RETURN QUERY EXECUTE $q$
+        WITH c AS (
+            SELECT pg_catalog.count(*) AS total,
+                   pg_catalog.count(source_ip) AS with_source_ip,
+                   pg_catalog.count(snapshot_country) AS with_country,
+                   pg_catalog.count(*) FILTER (WHERE snapshot_country OPERATOR(pg_catalog.<>) 'XX') AS with_real_country,
+                   pg_catalog.count(*) FILTER (WHERE snapshot_country OPERATOR(pg_catalog.=) 'XX') AS with_xx,
+                   pg_catalog.count(snapshot_asn) AS with_asn,
+                   pg_catalog.count(snapshot_ip_type) AS with_ip_type
+            FROM @extschema@.session_summaries)
+        SELECT m.metric, m.n, CASE WHEN c.total > 0 THEN pg_catalog.round(100.0 * m.n / c.total, 2) END
+        FROM c, LATERAL (VALUES ('sessions', c.total), ('with_source_ip', c.with_source_ip),
+                                ('with_snapshot_country', c.with_country),
+                                ('with_country_code', c.with_real_country), ('with_country_xx', c.with_xx),
+                                ('with_snapshot_asn', c.with_asn), ('with_snapshot_ip_type', c.with_ip_type)) m(metric, n)$q$;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_snapshot_coverage() IS
+'Snapshot coverage of session_summaries: counts and percentages (with_snapshot_country counts the XX sentinel; upstream''s target is 95%)';
