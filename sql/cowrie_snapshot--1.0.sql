@@ -418,11 +418,11 @@ BEGIN
     DROP TABLE pg_temp.cowrie_migrate_facts;
 
     -- INFO, not NOTICE: inside ALTER EXTENSION client_min_messages is raised to WARNING.
-    RAISE INFO 'cowrie_snapshot: % v16 migration done in % s (%)',
-        CASE WHEN repair THEN 'verified and repaired' ELSE 'schema' END,
-        pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - t0)::numeric, 3),
+    RAISE INFO 'cowrie_snapshot: % (%)',
+        CASE WHEN repair THEN 'v16 schema verified and repaired' ELSE 'schema migrated to v16' END,
         CASE WHEN defer THEN 'session rows deferred to cowrie_backfill' ELSE 'session rows filled' END
-        USING DETAIL = pg_catalog.format('rows: %s; seconds per phase: %s', counts, phase_seconds);
+        USING DETAIL = pg_catalog.format('%s s in all; rows: %s; seconds per phase: %s',
+                           pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - t0)::numeric, 3), counts, phase_seconds);
     RETURN jsonb_build_object('status', CASE WHEN repair THEN 'repaired' ELSE 'migrated' END,
                               'from_version', version, 'deferred', defer,
                               'counts', counts, 'seconds', phase_seconds);
@@ -822,12 +822,12 @@ DECLARE
     seconds numeric := GREATEST(extract(epoch FROM pg_catalog.clock_timestamp() - started)::numeric, 0.001);
     rate numeric := done / seconds;
 BEGIN
-    RAISE NOTICE 'cowrie_backfill: %/% sessions (% %%) in % s, % sessions/s%',
-        done, total, CASE WHEN total > 0 THEN pg_catalog.round(100.0 * done / total, 1) ELSE 100 END,
-        pg_catalog.round(seconds, 1), pg_catalog.round(rate),
-        CASE WHEN final THEN ', done'
-             WHEN rate > 0 THEN pg_catalog.format(', ETA %s s', pg_catalog.round(GREATEST(total - done, 0) / rate)) ELSE '' END
-        USING DETAIL = pg_catalog.format('outcomes: %s', outcomes);
+    RAISE NOTICE 'cowrie_backfill: %/% sessions%', done, total, CASE WHEN final THEN ', done' ELSE '' END
+        USING DETAIL = pg_catalog.format('%s %% in %s s, %s sessions/s%s; outcomes: %s',
+            CASE WHEN total > 0 THEN pg_catalog.round(100.0 * done / total, 1) ELSE 100 END,
+            pg_catalog.round(seconds, 1), pg_catalog.round(rate),
+            CASE WHEN NOT final AND rate > 0 THEN pg_catalog.format(', ETA %s s', pg_catalog.round(GREATEST(total - done, 0) / rate)) ELSE '' END,
+            outcomes);
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_progress(bigint, bigint, timestamptz, jsonb, boolean) IS 'Internal: backfill progress NOTICE';
@@ -930,7 +930,9 @@ BEGIN
     END LOOP;
     DROP TABLE IF EXISTS pg_temp.cowrie_backfill_work;
     PERFORM @extschema@.cowrie_backfill_progress(done, total, started, outcomes, true);
-    PERFORM pg_catalog.pg_advisory_unlock(lock_key);
+    -- Also the holds left by earlier runs of this session that ended in an error.
+    WHILE pg_catalog.pg_advisory_unlock(lock_key) LOOP
+    END LOOP;
 END
 $fn$;
 COMMENT ON PROCEDURE @extschema@.cowrie_backfill_commit(integer, integer, boolean, text) IS

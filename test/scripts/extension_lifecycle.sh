@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Fresh install equals upgraded install; pg_dump | pg_restore of a migrated
+# database is exact; DROP EXTENSION (with and without CASCADE) keeps every
+# table, column and row. Prints TAP. Needs the suite's cluster (PGHOST...).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+PSQL="$PGBIN/psql -X -q -v ON_ERROR_STOP=1"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+n=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+
+# Everything in the database that is data or schema, with the migration's
+# own clock columns blanked (they record when it ran).
+snapshot_db() {
+	"$PGBIN/pg_dump" --no-owner -d "$1" -f "$WORK/$1.sql"
+	sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+\+00/TS/g' "$WORK/$1.sql" >"$WORK/$1.norm"
+}
+
+$PSQL -c 'DROP DATABASE IF EXISTS lc_base' -c 'CREATE DATABASE lc_base'
+$PSQL -d lc_base -v n=500 -f test/fixtures/cowrie_v15.sql
+$PSQL -d lc_base -c 'DROP SCHEMA fixture CASCADE'
+for db in lc_fresh lc_upgraded lc_restored; do
+	$PSQL -c "DROP DATABASE IF EXISTS $db"
+done
+$PSQL -c 'CREATE DATABASE lc_fresh TEMPLATE lc_base' -c 'CREATE DATABASE lc_upgraded TEMPLATE lc_base'
+
+$PSQL -d lc_fresh -c 'CREATE EXTENSION cowrie_snapshot' 2>/dev/null
+$PSQL -d lc_upgraded -c "CREATE EXTENSION cowrie_snapshot VERSION '1.0'" 2>/dev/null
+v=$($PSQL -At -d lc_upgraded -c "SELECT extversion FROM pg_extension WHERE extname = 'cowrie_snapshot'")
+[ "$v" = 1.0 ]; ok $? "base version 1.0 installs the functions only (extversion $v)"
+[ -z "$($PSQL -At -d lc_upgraded -c "SELECT to_regclass('ip_inventory')")" ]; ok $? "1.0 does not migrate"
+$PSQL -d lc_upgraded -c 'ALTER EXTENSION cowrie_snapshot UPDATE' 2>/dev/null; ok $? "ALTER EXTENSION cowrie_snapshot UPDATE migrates"
+snapshot_db lc_fresh; snapshot_db lc_upgraded
+diff -u "$WORK/lc_fresh.norm" "$WORK/lc_upgraded.norm" >"$WORK/fresh_vs_upgraded.diff"
+ok $? "fresh install and upgraded install: identical schema and data"
+[ -s "$WORK/fresh_vs_upgraded.diff" ] && head -n 30 "$WORK/fresh_vs_upgraded.diff" | sed 's/^/# /'
+
+grep -q 'CREATE TABLE public.ip_inventory' "$WORK/lc_fresh.sql"; ok $? "pg_dump contains ip_inventory's DDL"
+grep -q 'COPY public.ip_inventory' "$WORK/lc_fresh.sql"; ok $? "pg_dump contains ip_inventory's rows"
+
+# pg_restore: the extension is created before the tables exist, and migrates nothing.
+"$PGBIN/pg_dump" -Fc -d lc_fresh -f "$WORK/lc_fresh.dump"
+$PSQL -c 'CREATE DATABASE lc_restored'
+"$PGBIN/pg_restore" --exit-on-error -d lc_restored "$WORK/lc_fresh.dump" 2>"$WORK/restore.err"; ok $? "pg_restore of a migrated database succeeds"
+snapshot_db lc_restored
+diff -u "$WORK/lc_fresh.norm" "$WORK/lc_restored.norm" >/dev/null; ok $? "the restored database equals the original"
+sum() { $PSQL -At -d "$1" -c "SELECT md5(string_agg(concat_ws('|', session_id, source_ip, snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at), ',' ORDER BY session_id)) FROM session_summaries"; }
+[ "$(sum lc_fresh)" = "$(sum lc_restored)" ]; ok $? "restored snapshots are the same rows"
+out=$($PSQL -At -d lc_restored -c "INSERT INTO session_summaries (session_id, enrichment) SELECT 'restored-1', enrichment FROM session_summaries WHERE snapshot_country ~ '^[A-WYZ]' LIMIT 1 RETURNING snapshot_country IS NOT NULL")
+[ "$out" = t ]; ok $? "the ingestion trigger works after the restore"
+
+# DROP EXTENSION keeps all user data.
+counts() { $PSQL -At -d "$1" -c "SELECT (SELECT count(*) FROM session_summaries) || '/' || (SELECT count(*) FROM ip_inventory) || '/' || (SELECT count(*) FROM asn_inventory) || '/' || (SELECT count(*) FROM pg_attribute WHERE attrelid = 'session_summaries'::regclass AND attnum > 0 AND NOT attisdropped) || '/' || (SELECT count(*) FROM session_summaries WHERE snapshot_country IS NOT NULL)"; }
+before=$(counts lc_fresh)
+$PSQL -d lc_fresh -c 'DROP EXTENSION cowrie_snapshot' 2>"$WORK/drop.err"; ok $? "DROP EXTENSION without CASCADE succeeds"
+[ "$(counts lc_fresh)" = "$before" ]; ok $? "and keeps every table, column and row ($before)"
+[ -z "$($PSQL -At -d lc_fresh -c "SELECT tgname FROM pg_trigger WHERE tgname = 'cowrie_session_snapshot'")" ]; ok $? "the trigger went with the extension"
+$PSQL -d lc_fresh -c 'CREATE EXTENSION cowrie_snapshot' 2>/dev/null; ok $? "CREATE EXTENSION again on the migrated database (repair mode)"
+[ "$(counts lc_fresh)" = "$before" ]; ok $? "changes no data"
+$PSQL -d lc_fresh -c 'DROP EXTENSION cowrie_snapshot CASCADE' 2>/dev/null; ok $? "DROP EXTENSION CASCADE succeeds"
+[ "$(counts lc_fresh)" = "$before" ]; ok $? "and keeps every table, column and row too"
+
+for db in lc_base lc_fresh lc_upgraded lc_restored; do $PSQL -c "DROP DATABASE IF EXISTS $db"; done
+echo "1..$n"
