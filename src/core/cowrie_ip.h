@@ -27,7 +27,7 @@ typedef struct cowrie_ip
 bool		cowrie_ip_parse(const char *s, size_t len, cowrie_ip *out);
 
 /*
- * Canonical text, identical to PostgreSQL's host(x::inet): RFC 5952 lower
+ * Canonical text, identical to PostgreSQL's host(x::inet): lower
  * case, longest zero run compressed, ::ffff:a.b.c.d for mapped addresses.
  * buf must hold COWRIE_IP_TEXT_MAX bytes; returns the length written.
  */

@@ -153,6 +153,48 @@ fuzz_types(const char *s, size_t n)
 	}
 }
 
+/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
+static bool
+utf8_valid(const unsigned char *p, size_t n)
+{
+	size_t		i = 0;
+
+	while (i < n)
+	{
+		unsigned char c = p[i];
+		size_t		k,
+					need;
+		unsigned long cp;
+
+		if (c < 0x80)
+		{
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			need = 1, cp = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF)
+			need = 2, cp = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4)
+			need = 3, cp = c & 0x07;
+		else
+			return false;
+		if (n - i <= need)
+			return false;
+		for (k = 1; k <= need; k++)
+		{
+			if ((p[i + k] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3F);
+		}
+		if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+			(cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		i += need + 1;
+	}
+	return true;
+}
+
 static void
 check_decode(const cj_value *v)
 {
@@ -171,6 +213,9 @@ check_decode(const cj_value *v)
 	if (out > 0)
 		REQUIRE(!cj_string_decode(v, exact, out - 1, &out2));
 	REQUIRE(memchr(big, '\0', out) == NULL);
+	/* escapes never make valid UTF-8 text invalid */
+	if (utf8_valid((const unsigned char *) v->p, v->len))
+		REQUIRE(utf8_valid((const unsigned char *) big, out));
 	free(exact);
 }
 
