@@ -3,7 +3,10 @@
 \set VERBOSITY terse
 SET client_min_messages = warning;
 \set n 2000
-\ir ../test/fixtures/cowrie_v15.sql
+\set ECHO none
+\i test/fixtures/cowrie_v15.sql
+\set ECHO all
+\set ON_ERROR_STOP off
 SET cowrie_snapshot.defer_session_backfill = on;
 SELECT (cowrie_migrate())->>'status' AS status;
 RESET cowrie_snapshot.defer_session_backfill;
@@ -20,11 +23,12 @@ RESET statement_timeout;
 SELECT count(*) > 120 AND count(*) < 2000 AS partly_filled
 FROM session_summaries WHERE snapshot_country IS NOT NULL;
 
--- A rerun finishes, reporting its progress.
+-- A rerun finishes; one more reports, in its NOTICE, that nothing is left.
+CALL cowrie_backfill_commit(500);
 SET client_min_messages = notice;
 CALL cowrie_backfill_commit(500);
-CALL cowrie_backfill_commit(500);
 SET client_min_messages = warning;
+SELECT cowrie_backfill(dry_run => true) AS eligible_left;
 SELECT count(*) AS left_over FROM session_summaries WHERE snapshot_country IS NULL;
 SELECT pg_catalog.count(*) AS advisory_locks_held FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
 

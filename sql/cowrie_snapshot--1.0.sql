@@ -779,9 +779,11 @@ BEGIN
         LIMIT $2
         %s$q$,
         CASE WHEN retry_unenrichable THEN
+            -- Only public IPs: a private one stays XX whatever the inventory says.
             $r$OR (s.snapshot_country OPERATOR(pg_catalog.=) 'XX' AND EXISTS (
                 SELECT FROM @extschema@.ip_inventory i
                 WHERE i.ip_address OPERATOR(pg_catalog.=) COALESCE(@extschema@.cowrie_normalize_ip(s.source_ip), @extschema@.cowrie_extract_ip(s.enrichment))
+                  AND NOT @extschema@.cowrie_ip_is_private(i.ip_address)
                   AND i.geo_country ~ '^[A-Z]{2}$' AND i.geo_country OPERATOR(pg_catalog.<>) 'XX'))$r$
         ELSE '' END,
         CASE WHEN dry_run THEN '' ELSE 'FOR UPDATE OF s SKIP LOCKED' END)
@@ -902,13 +904,19 @@ DECLARE
     watermark text;
     batch @extschema@.cowrie_backfill_batch;
     outcomes jsonb := '{}';
-    lock_key bigint := pg_catalog.hashtext('cowrie_snapshot.backfill');
+    -- Advisory lock (1668249458, 1): 1668249458 is 'cowr' in ASCII.
+    lock_class integer := 1668249458;
 BEGIN
     -- Session-level: a transaction-level lock would be released by the first COMMIT.
-    IF NOT pg_catalog.pg_try_advisory_lock(lock_key) THEN
+    -- A hold left by an earlier run of this session that ended in an error is reused.
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_locks l
+                   WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
+                     AND l.classid OPERATOR(pg_catalog.=) lock_class::oid AND l.objid OPERATOR(pg_catalog.=) 1::oid
+                     AND l.objsubid OPERATOR(pg_catalog.=) 2 AND l.granted)
+       AND NOT pg_catalog.pg_try_advisory_lock(lock_class, 1) THEN
         RAISE EXCEPTION 'cowrie_snapshot: another cowrie_backfill_commit is running in this database'
             USING ERRCODE = 'lock_not_available',
-                  DETAIL = pg_catalog.format('Advisory lock %s is held by another session.', lock_key),
+                  DETAIL = pg_catalog.format('Advisory lock (%s, 1) is held by another session.', lock_class),
                   HINT = 'Wait for it to finish, or find it in pg_locks (locktype advisory) and cancel it.';
     END IF;
     total := @extschema@.cowrie_backfill_eligible(retry_unenrichable);
@@ -930,9 +938,7 @@ BEGIN
     END LOOP;
     DROP TABLE IF EXISTS pg_temp.cowrie_backfill_work;
     PERFORM @extschema@.cowrie_backfill_progress(done, total, started, outcomes, true);
-    -- Also the holds left by earlier runs of this session that ended in an error.
-    WHILE pg_catalog.pg_advisory_unlock(lock_key) LOOP
-    END LOOP;
+    PERFORM pg_catalog.pg_advisory_unlock(lock_class, 1);
 END
 $fn$;
 COMMENT ON PROCEDURE @extschema@.cowrie_backfill_commit(integer, integer, boolean, text) IS

@@ -8,12 +8,12 @@ SET client_min_messages = warning;
 BEGIN;
 SELECT plan(9);
 
-CREATE TEMP TABLE before_rows AS SELECT * FROM session_summaries;
+SELECT md5(string_agg(s::text, ',' ORDER BY session_id)) AS rows_before FROM session_summaries s \gset
 SELECT throws_ok('CREATE EXTENSION cowrie_snapshot', '55000', 'cowrie_snapshot: schema version ''14'' is not supported',
                  'schema v14: clear error');
 SELECT hasnt_column('session_summaries', 'source_ip', 'v14: no column added');
 SELECT hasnt_table('ip_inventory', 'v14: no table created');
-SELECT is((SELECT count(*) FROM (SELECT * FROM session_summaries EXCEPT SELECT * FROM before_rows) d), 0::bigint, 'v14: no row changed');
+SELECT is((SELECT md5(string_agg(s::text, ',' ORDER BY session_id)) FROM session_summaries s), :'rows_before', 'v14: no row changed');
 
 UPDATE schema_state SET value = 'invalid' WHERE key = 'schema_version';
 SELECT throws_ok('CREATE EXTENSION cowrie_snapshot', '55000', NULL, 'a non-numeric version: clear error');

@@ -31,7 +31,7 @@ CREATE TEMP TABLE before_ts AS SELECT session_id, first_event_at, last_event_at 
 SET TimeZone = 'America/New_York';
 CREATE EXTENSION cowrie_snapshot;
 
-SELECT plan(52);
+SELECT plan(51);
 
 -- Schema
 SELECT has_column('session_summaries', 'source_ip', 'phase 1: source_ip');
