@@ -33,6 +33,12 @@ for target in check check-sanitize; do
 	record "unit ($target)" "${p:-0}" "$f"
 done
 
+# A bounded libFuzzer run over the core (the long runs are in TESTING.md).
+out=$(make -s -C test/unit fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}" 2>&1); rc=$?
+echo "$out" | grep -E 'stat::number_of_executed_units|Done|ERROR' | head -n 5
+if [ $rc -eq 0 ]; then record "fuzz (${FUZZ_SECONDS:-30} s)" 1 0; else echo "$out" | tail -n 40; record "fuzz" 0 1; fi
+make -s -C test/unit clean >/dev/null 2>&1
+
 # Build with -Werror and install into this server.
 make -s clean >/dev/null 2>&1
 if make -s PG_CONFIG="$PG_CONFIG" >"$WORK.build.log" 2>&1 && make -s PG_CONFIG="$PG_CONFIG" install >>"$WORK.build.log" 2>&1; then
