@@ -5,8 +5,10 @@
 #   bash test/matrix.sh 17|18     one version; no argument runs both
 # RESULTS_FILE: where to write the suite's "PASSED FAILED" (left empty on failure).
 # Overrides: COWRIE_MATRIX_SUITE (e.g. forky for 18), COWRIE_MATRIX_EXTRA_PKGS,
-# COWRIE_CHROOT_BASE, COWRIE_MIRROR.
+# COWRIE_MATRIX_REBUILD=1 (ignore the stamp, e.g. to refresh sid), COWRIE_CHROOT_BASE,
+# COWRIE_MIRROR.
 set -uo pipefail
+[ -n "${RESULTS_FILE:-}" ] && RESULTS_FILE=$(realpath -m "$RESULTS_FILE") # before the cd
 cd "$(dirname "$0")/.."
 SRC=$PWD
 . test/matrix/chroot.sh
@@ -15,7 +17,7 @@ if [ $# -eq 0 ]; then # both, with the results added up
 	rc=0 passed=0 failed=0 res=$(mktemp)
 	for v in 17 18; do
 		: >"$res"
-		RESULTS_FILE=$res bash "$0" "$v" || rc=1
+		RESULTS_FILE=$res bash "$SRC/test/matrix.sh" "$v" || rc=1
 		if [ -s "$res" ]; then read -r p f <"$res"; passed=$((passed + p)); failed=$((failed + f)); else failed=$((failed + 1)); fi
 	done
 	rm -f "$res"
@@ -44,9 +46,7 @@ fail() { chroot_say "FAIL (PostgreSQL $V, $SUITE): $*"; exit 1; }
 [ "$(id -u)" = 0 ] || fail "needs root (debootstrap, chroot, mount)"
 mkdir -p "$BASE" || fail "cannot create $BASE"
 
-# One run per chroot at a time; the lock comes before any mount or delete.
-exec 9>"$BASE/$SUITE.lock"
-flock -n 9 || { chroot_say "waiting for another run using $ROOT"; flock 9; }
+chroot_lock "$ROOT"
 
 cleanup() {
 	local rc=$?
@@ -56,12 +56,12 @@ cleanup() {
 	exit $rc
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'chroot_say "interrupted"; exit 130' INT
+trap 'chroot_say "terminated"; exit 143' TERM
 chroot_reap "$ROOT" # a run killed with SIGKILL may have left a postmaster
 
 t0=$SECONDS
-if chroot_stamp_ok "$ROOT" "$SUITE" "${PKGS[@]}"; then
+if [ "${COWRIE_MATRIX_REBUILD:-0}" != 1 ] && chroot_stamp_ok "$ROOT" "$SUITE" "${PKGS[@]}"; then
 	chroot_say "reusing $ROOT (Debian $SUITE, built $(sed -n 's/^built=//p' "$ROOT/$CHROOT_STAMP"))"
 else
 	command -v debootstrap >/dev/null || {
@@ -77,7 +77,11 @@ else
 	chroot_build "$ROOT" "$SUITE" "$MIRROR" "${PKGS[@]}"
 	case $? in
 	0) chroot_say "built $ROOT in $((SECONDS - t0)) s, $(du -sxh "$ROOT" | cut -f1)" ;;
-	3) fail "packages gone from Debian $SUITE, see above (PostgreSQL $V may have left $SUITE; COWRIE_MATRIX_SUITE picks another suite)" ;;
+	3)
+		case " $CHROOT_MISSING " in *" postgresql-$V "*)
+			chroot_say "PostgreSQL $V is not (or no longer) in Debian $SUITE; COWRIE_MATRIX_SUITE=<suite> tries another, e.g. forky" ;;
+		esac
+		fail "missing from Debian $SUITE: $CHROOT_MISSING" ;;
 	*) tail -n 30 "$CHROOT_LOG" | sed 's/^/  | /'; fail "could not build the $SUITE chroot (full log: $CHROOT_LOG)" ;;
 	esac
 fi
@@ -99,7 +103,7 @@ git -C "$SRC" ls-files -z --cached --others --exclude-standard \
 	-x '*.o' -x '*.so' -x '*.a' -x '*.bc' -x results/ -x log/ -x tmp_check/ -x 'regression.*' |
 	while IFS= read -r -d '' f; do
 		[ -f "$f" ] || [ -L "$f" ] || continue
-		[ "$(head -c 4 "$f" 2>/dev/null)" = $'\x7fELF' ] && continue
+		[ "$(head -c 4 "$f" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] && continue # ELF
 		printf '%s\0' "$f"
 	done | tar -C "$SRC" --null -T - --ignore-failed-read -cf - 2>/dev/null |
 	tar -C "$ROOT/root/ext" --no-same-owner -xf - || fail "copying the working tree failed"
@@ -108,8 +112,11 @@ chroot_say "copied $(find "$ROOT/root/ext" -type f | wc -l) files to $ROOT/root/
 rm -f "$ROOT/root/results"
 chroot_say "running test/suite.sh in the chroot"
 t1=$SECONDS
+# In the background so that a TERM/INT trap runs at once (bash defers traps until a
+# foreground child ends); the cleanup then stops everything inside the chroot.
 chroot_run "$ROOT" COWRIE_SKIP_APT=1 RESULTS_FILE=/root/results PG_CONFIG="$PGC" \
-	bash -c 'cd /root/ext && exec bash test/suite.sh'
+	bash -c 'cd /root/ext && exec bash test/suite.sh' </dev/null &
+wait $!
 rc=$?
 chroot_say "suite exited $rc after $((SECONDS - t1)) s"
 if [ -s "$ROOT/root/results" ]; then

@@ -89,8 +89,10 @@ cowrie_outcome_name(cowrie_outcome outcome)
 bool
 cowrie_outcome_is_final(cowrie_outcome outcome)
 {
-	/* Enrichment may still arrive for a public IP; the backfill decides later. */
-	return outcome == COWRIE_OUTCOME_ENRICHED ||
-		outcome == COWRIE_OUTCOME_PRIVATE ||
-		outcome == COWRIE_OUTCOME_UNPARSEABLE;
+	/*
+	 * Enrichment may still arrive for a public IP, and a session whose
+	 * document has no usable IP may have one in raw_events, which only the
+	 * backfill reads: those wait for it.
+	 */
+	return outcome == COWRIE_OUTCOME_ENRICHED || outcome == COWRIE_OUTCOME_PRIVATE;
 }

@@ -85,31 +85,41 @@ chroot_pids() {
 	done
 }
 
-# Stop whatever still runs inside ROOT: postgres gets SIGINT (fast shutdown) so a
-# cluster a killed suite left behind stops cleanly, then TERM, then KILL.
+# Stop whatever still runs inside ROOT: TERM for the test drivers and SIGINT (fast
+# shutdown) for postgres, so a cluster a killed suite left behind stops cleanly;
+# KILL what is left after 10 s.
 chroot_reap() {
 	local r=$1 pids p sig i
 	pids=$(chroot_pids "$r")
 	[ -z "$pids" ] && return 0
 	chroot_say "stopping $(echo $pids | wc -w) process(es) left in $r: $(for p in $pids; do cat /proc/$p/comm 2>/dev/null; done | sort | uniq -c | xargs)"
-	for sig in INT TERM KILL; do
-		for p in $pids; do
-			[ $sig != INT ] || [ "$(cat /proc/$p/comm 2>/dev/null)" = postgres ] && kill -$sig "$p" 2>/dev/null
-		done
-		for i in $(seq 50); do # up to 10 s each; the INT round only waits for postgres
-			pids=$(chroot_pids "$r"); [ -z "$pids" ] && return 0
-			[ $sig = INT ] && ! grep -qx postgres $(printf '/proc/%s/comm ' $pids) 2>/dev/null && break
-			sleep 0.2
-		done
+	for p in $pids; do
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = postgres ] && sig=INT || sig=TERM
+		kill -$sig "$p" 2>/dev/null
 	done
+	for i in $(seq 50); do
+		pids=$(chroot_pids "$r"); [ -z "$pids" ] && return 0
+		sleep 0.2
+	done
+	kill -KILL $pids 2>/dev/null
+	sleep 0.5
+	pids=$(chroot_pids "$r"); [ -z "$pids" ] && return 0
 	chroot_say "ERROR: processes still running in $r: $pids"
 	return 1
+}
+
+# chroot_lock ROOT: one run per chroot at a time, taken before any mount or delete.
+# fd 9 is closed for everything started inside, so a process left behind there
+# cannot hold the lock (and block the next run, which would reap it).
+chroot_lock() {
+	exec 9>"$1.lock"
+	flock -n 9 || { chroot_say "waiting for another run using $1"; flock 9; }
 }
 
 # chroot_run ROOT [NAME=VALUE...] CMD...: as root, with only the variables given.
 chroot_run() {
 	local r=$1; shift
-	chroot "$r" /usr/bin/env -i HOME=/root LOGNAME=root USER=root LANG=C.UTF-8 TERM=dumb PATH="$CHROOT_PATH" "$@"
+	chroot "$r" /usr/bin/env -i HOME=/root LOGNAME=root USER=root LANG=C.UTF-8 TERM=dumb PATH="$CHROOT_PATH" "$@" 9>&-
 }
 
 # Delete ROOT safely: nothing running in it, nothing mounted, one file system.
@@ -121,7 +131,8 @@ chroot_remove() {
 }
 
 # chroot_build ROOT SUITE MIRROR PKGS...: from scratch; returns 3 when a package
-# is not in the suite, 1 on other failures. Writes the stamp last.
+# is not in the suite (listed in CHROOT_MISSING), 1 on other failures. Writes the
+# stamp last.
 chroot_build() {
 	local r=$1 suite=$2 mirror=$3; shift 3
 	local script=/usr/share/debootstrap/scripts/$suite p cand missing=""
@@ -129,7 +140,7 @@ chroot_build() {
 	[ -e "$script" ] || script=/usr/share/debootstrap/scripts/sid
 	chroot_remove "$r" || return 1
 	chroot_say "debootstrap $suite from $mirror into $r (log: $CHROOT_LOG)"
-	debootstrap --variant=minbase "$suite" "$r" "$mirror" "$script" >>"$CHROOT_LOG" 2>&1 || return 1
+	debootstrap --variant=minbase "$suite" "$r" "$mirror" "$script" >>"$CHROOT_LOG" 2>&1 9>&- || return 1
 	chroot_up "$r" || return 1
 	# configure before postgresql-common's postinst runs: no "main" cluster, no Recommends
 	mkdir -p "$r/etc/postgresql-common/createcluster.d"
@@ -145,6 +156,7 @@ chroot_build() {
 		cand=$(chroot_run "$r" apt-cache policy "$p" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }')
 		[ -z "$cand" ] || [ "$cand" = "(none)" ] && missing="$missing $p"
 	done
+	CHROOT_MISSING=${missing# }
 	if [ -n "$missing" ]; then
 		chroot_say "ERROR: not available in Debian $suite ($mirror):$missing"
 		return 3

@@ -18,7 +18,7 @@ INSERT INTO ip_inventory (ip_address, current_asn, first_seen, last_seen, enrich
  ('5.5.5.5', 64500, now(), now(), '{"dshield": {"ip": {"ascountry": ""}}}', NULL, '{}'),
  ('10.0.0.1', NULL, now(), now(), '{"maxmind": {"country": "US"}}', NULL, '{}');
 
-SELECT plan(20);
+SELECT plan(21);
 
 -- Trigger
 INSERT INTO session_summaries (session_id, enrichment) VALUES ('t1', '{"dshield": {"ip": {"number": "8.8.8.8"}}}');
@@ -32,6 +32,9 @@ SELECT is((SELECT (source_ip, snapshot_country)::text FROM session_summaries WHE
 INSERT INTO session_summaries (session_id, enrichment) VALUES ('t4', '{"dshield": {"ip": {"number": "5.5.5.5"}}}');
 SELECT is((SELECT (source_ip, snapshot_asn, snapshot_country)::text FROM session_summaries WHERE session_id = 't4'), '(5.5.5.5,,)',
           'inventory without a country: source_ip only; the snapshot waits for enrichment');
+INSERT INTO session_summaries (session_id, enrichment) VALUES ('t6', '{"dshield": {"ip": {"asname": "", "ascountry": ""}}}');
+SELECT is((SELECT (source_ip, snapshot_country)::text FROM session_summaries WHERE session_id = 't6'), '(,)',
+          'no usable IP in the document: left for the backfill, which also reads raw_events');
 INSERT INTO session_summaries (session_id, source_ip, snapshot_country, enrichment) VALUES ('t5', NULL, 'GB', '{"dshield": {"ip": {"number": "8.8.8.8"}}}');
 SELECT is((SELECT (source_ip, snapshot_asn, snapshot_country)::text FROM session_summaries WHERE session_id = 't5'), '(,,GB)',
           'a row that already has a snapshot is left alone');
