@@ -398,6 +398,9 @@ BEGIN
         counts := counts || jsonb_build_object('sessions_filled', COALESCE(n, 0));
     END IF;
     PERFORM @extschema@.cowrie_migrate_session_indexes();
+    -- The new columns have no statistics yet; without them the backfill's
+    -- keyset query is planned as a full sort of every NULL row per batch.
+    ANALYZE @extschema@.session_summaries, @extschema@.ip_inventory, @extschema@.asn_inventory;
     phase_seconds := phase_seconds || jsonb_build_object('phase4_snapshots', pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - t)::numeric, 3));
 
     -- Phase 5: foreign keys, the ingestion trigger, the version.
