@@ -14,6 +14,14 @@ PORT=$((55400 + MAJOR))
 passed=0 failed=0
 failures=()
 
+finish() { # finish: report the totals so far and exit with their verdict
+	[ ${#failures[@]} -gt 0 ] && printf 'FAILED: %s\n' "${failures[@]}"
+	[ -n "${RESULTS_FILE:-}" ] && echo "$passed $failed" >"$RESULTS_FILE"
+	echo "pg$MAJOR: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
 record() { # record NAME PASSED FAILED
 	passed=$((passed + $2)); failed=$((failed + $3))
 	[ "$3" -gt 0 ] && failures+=("$1: $3 failed")
@@ -45,11 +53,11 @@ if make -s PG_CONFIG="$PG_CONFIG" >"$WORK.build.log" 2>&1 && make -s PG_CONFIG="
 	record "build" 1 0
 else
 	cat "$WORK.build.log"; record "build" 0 1
-	echo "$passed passed, $failed failed"; exit 1
+	finish
 fi
 
 trap cluster_stop EXIT
-cluster_start "$WORK" "$PORT" || { record "cluster start" 0 1; exit 1; }
+cluster_start "$WORK" "$PORT" || { record "cluster start" 0 1; finish; }
 
 # pg_regress: files in sql/ and expected/.
 make -s PG_CONFIG="$PG_CONFIG" installcheck >"$WORK/regress.out" 2>&1; rc=$?
@@ -90,7 +98,4 @@ for t in test/scripts/*.sh; do
 done
 record "scripts" "$p" "$f"
 
-[ ${#failures[@]} -gt 0 ] && printf 'FAILED: %s\n' "${failures[@]}"
-[ -n "${RESULTS_FILE:-}" ] && echo "$passed $failed" >"$RESULTS_FILE"
-echo "pg$MAJOR: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -1,16 +1,19 @@
 /*
  * libFuzzer target for the PostgreSQL-free core: every input goes through
- * the IP parser and formatter, the type-set functions and the JSON reader,
- * and a few cross-checks that must hold for any bytes. A failed check
- * aborts, which libFuzzer reports as a crash.
+ * the IP parser and formatter, the type-set functions, the JSON reader, the
+ * enrichment rules over the JSON text accessor and the snapshot rule, and a
+ * few cross-checks that must hold for any bytes. A failed check aborts,
+ * which libFuzzer reports as a crash.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cowrie_enrichment.h"
 #include "cowrie_ip.h"
 #include "cowrie_iptype.h"
 #include "cowrie_json.h"
+#include "cowrie_snapshot_rule.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -323,6 +326,298 @@ fuzz_json(const char *s, size_t n)
 	free(out);
 }
 
+/* A non-empty canonical IP re-parses and formats to itself. */
+static void
+check_canonical(const char *ip, size_t len)
+{
+	char		buf[COWRIE_IP_TEXT_MAX];
+
+	REQUIRE(len < COWRIE_IP_TEXT_MAX && strlen(ip) == len);
+	if (len == 0)
+		return;
+	REQUIRE(cowrie_ip_canonical(ip, len, buf) == len && memcmp(buf, ip, len) == 0);
+}
+
+static void
+check_facts(const cowrie_enrichment_facts *f)
+{
+	check_canonical(f->ip, f->ip_len);
+	REQUIRE(!(f->ip_len > 0 && f->ip_invalid));
+	REQUIRE(!(f->asn_found && f->asn_invalid));
+	if (f->asn_found)
+		REQUIRE(f->asn > 0 && cowrie_asn_usable(f->asn));
+}
+
+static void
+check_typeset(const cowrie_typeset *set)
+{
+	int			i,
+				j;
+
+	REQUIRE(set->count >= 0 && set->count <= COWRIE_TYPESET_MAX);
+	for (i = 0; i < set->count; i++)
+	{
+		const char *known = cowrie_ip_type_name(set->priority[i]);
+
+		REQUIRE(name_ok(set->name[i], set->len[i]));
+		REQUIRE(set->priority[i] == cowrie_ip_type_priority(set->name[i], set->len[i]));
+		REQUIRE(set->priority[i] == COWRIE_TYPE_PRIORITY_UNKNOWN || known != NULL);
+		if (known != NULL)
+			REQUIRE(strcmp(known, set->name[i]) == 0);
+		if (i > 0)
+			REQUIRE(set->priority[i - 1] <= set->priority[i]);
+		for (j = 0; j < i; j++)
+			REQUIRE(!(set->len[j] == set->len[i] && memcmp(set->name[j], set->name[i], set->len[i]) == 0));
+	}
+}
+
+static bool
+upper2(const char *c)
+{
+	return c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' && c[2] == '\0';
+}
+
+/* Decide once and check everything the rule promises about its result. */
+static void
+check_decide(const cowrie_snapshot_input *in)
+{
+	cowrie_snapshot out;
+	cowrie_ip	ip;
+	bool		parsed = in->ip != NULL && cowrie_ip_parse(in->ip, in->ip_len, &ip);
+	bool		usable = cowrie_country_usable(in->country, in->country_len);
+
+	memset(&out, 0x5a, sizeof(out));
+	cowrie_snapshot_decide(in, &out);
+	REQUIRE(out.outcome >= COWRIE_OUTCOME_ENRICHED && out.outcome <= COWRIE_OUTCOME_NO_COUNTRY);
+	REQUIRE(strcmp(cowrie_outcome_name(out.outcome), "unknown") != 0);
+	/* the country: never NULL, "XX" or two letters A-Z */
+	REQUIRE(!out.country_isnull);
+	REQUIRE(memcmp(out.country, "XX", 3) == 0 || upper2(out.country));
+	REQUIRE((out.outcome == COWRIE_OUTCOME_ENRICHED) == (memcmp(out.country, "XX", 3) != 0));
+	/* the ASN: positive and within integer when not NULL */
+	if (!out.asn_isnull)
+		REQUIRE(out.asn > 0 && !in->asn_isnull && out.asn == in->asn);
+	/* which outcome, and what it carries */
+	switch (out.outcome)
+	{
+		case COWRIE_OUTCOME_UNPARSEABLE:
+			REQUIRE(!parsed);
+			break;
+		case COWRIE_OUTCOME_PRIVATE:
+			REQUIRE(parsed && cowrie_ip_is_private(&ip));
+			break;
+		case COWRIE_OUTCOME_NO_INVENTORY:
+			REQUIRE(parsed && !cowrie_ip_is_private(&ip) && !in->inventory_found);
+			break;
+		case COWRIE_OUTCOME_ENRICHED:
+			REQUIRE(parsed && !cowrie_ip_is_private(&ip) && in->inventory_found && usable);
+			REQUIRE(out.country[0] == in->country[0] && out.country[1] == in->country[1]);
+			break;
+		case COWRIE_OUTCOME_NO_COUNTRY:
+			REQUIRE(parsed && !cowrie_ip_is_private(&ip) && in->inventory_found && !usable);
+			break;
+	}
+	REQUIRE(out.enrichment_at_from_inventory == (parsed && !cowrie_ip_is_private(&ip) && in->inventory_found));
+	if (out.enrichment_at_from_inventory)
+	{
+		REQUIRE(out.asn_isnull == (in->asn_isnull || !cowrie_asn_usable(in->asn)));
+		REQUIRE(out.ip_type_isnull == (in->ip_type == NULL || in->ip_type_len == 0));
+	}
+	else
+		REQUIRE(out.asn_isnull && out.ip_type_isnull);
+	if (cowrie_outcome_is_final(out.outcome))
+		REQUIRE(out.outcome == COWRIE_OUTCOME_ENRICHED || out.outcome == COWRIE_OUTCOME_PRIVATE);
+}
+
+static uint64_t
+load64(const unsigned char *p)
+{
+	uint64_t	v = 0;
+	int			i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/*
+ * The snapshot rule with inventory fields taken from the input's last bytes
+ * (read only: the whole input is still the JSON document), and once more
+ * with a country and ASN from small tables, so every outcome is reached.
+ */
+static void
+fuzz_decide(const char *s, size_t n, const char *fact_ip, size_t fact_len,
+			const char *event_ip, size_t event_len)
+{
+	static const char *const countries[] = {"US", "XX", "us", "A", "USA", NULL, "CN", "", "Z1"};
+	static const int64_t asns[] = {15169, 0, -1, INT32_MAX, (int64_t) INT32_MAX + 1, INT64_MIN, 1};
+	unsigned char tail[12] = {0};
+	size_t		t = n < sizeof(tail) ? n : sizeof(tail);
+	cowrie_snapshot_input in;
+	int			variant;
+
+	memcpy(tail + sizeof(tail) - t, s + n - t, t);
+	for (variant = 0; variant < 2; variant++)
+	{
+		unsigned char f = tail[0];
+
+		memset(&in, 0, sizeof(in));
+		switch (f & 3)
+		{
+			case 0:
+				in.ip = fact_ip;
+				in.ip_len = fact_len;
+				break;
+			case 1:
+				in.ip = event_ip;
+				in.ip_len = event_len;
+				break;
+			case 2:
+				in.ip = s;		/* the raw input, up to its first newline */
+				in.ip_len = 0;
+				while (in.ip_len < n && s[in.ip_len] != '\n')
+					in.ip_len++;
+				break;
+			default:
+				in.ip = NULL;
+				in.ip_len = (size_t) tail[1];
+				break;
+		}
+		in.inventory_found = (f & 4) != 0;
+		in.asn_isnull = (f & 8) != 0;
+		if (variant == 0)
+		{
+			in.asn = (int64_t) load64(tail + 1);
+			in.country = (f & 16) ? NULL : (const char *) tail + 9;
+			in.country_len = (f >> 5) & 3;
+		}
+		else
+		{
+			in.asn = asns[tail[1] % (sizeof(asns) / sizeof(asns[0]))];
+			in.country = countries[tail[2] % (sizeof(countries) / sizeof(countries[0]))];
+			in.country_len = in.country != NULL ? strlen(in.country) : 0;
+		}
+		in.ip_type = (f & 128) ? "VPN" : (tail[11] & 1) ? "" : NULL;
+		in.ip_type_len = in.ip_type != NULL ? strlen(in.ip_type) : (size_t) tail[11];
+		check_decide(&in);
+		/* an IP that extraction found is never unparseable */
+		if (fact_len > 0)
+		{
+			cowrie_snapshot out;
+
+			in.ip = fact_ip;
+			in.ip_len = fact_len;
+			cowrie_snapshot_decide(&in, &out);
+			REQUIRE(out.outcome != COWRIE_OUTCOME_UNPARSEABLE);
+			check_decide(&in);
+		}
+		tail[0] = (unsigned char) (tail[0] ^ 0xff);
+	}
+}
+
+/* cowrie_parse_int64 against strtoll where both apply. */
+static void
+fuzz_int64(const char *s, size_t n)
+{
+	int64_t		v = 0x5a5a;
+	bool		ok = cowrie_parse_int64(s, n, &v);
+	size_t		i = 0,
+				digits;
+	char		buf[32];
+
+	if (n > 0 && s[0] == '-')
+		i++;
+	digits = i;
+	while (digits < n && s[digits] >= '0' && s[digits] <= '9')
+		digits++;
+	if (!ok)
+	{
+		REQUIRE(v == 0x5a5a);
+		/* plain digit text of up to 18 digits always fits */
+		REQUIRE(!(digits == n && n > i && n - i <= 18));
+		return;
+	}
+	/* an integer part, and no exponent: its value is the integer part's */
+	REQUIRE(digits > i);
+	if (memchr(s, 'e', n) == NULL && memchr(s, 'E', n) == NULL && digits < sizeof(buf))
+	{
+		memcpy(buf, s, digits);
+		buf[digits] = '\0';
+		REQUIRE((long long) v == strtoll(buf, NULL, 10));
+	}
+}
+
+static void
+fuzz_enrichment(const char *s, size_t n)
+{
+	cowrie_jnode root;
+	cowrie_enrichment_facts ordered,
+				unordered;
+	cowrie_typeset set;
+	char		ev[COWRIE_IP_TEXT_MAX];
+	size_t		evlen = 0;
+	int			k;
+
+	fuzz_int64(s, n);
+	if (n == 2)
+	{
+		char		c[3] = {s[0], s[1], '\0'};
+
+		REQUIRE(cowrie_country_usable(s, n) == (upper2(c) && strcmp(c, "XX") != 0));
+	}
+	else
+		REQUIRE(!cowrie_country_usable(s, n));
+
+	if (!cowrie_text_json_root(s, n, &root))
+	{
+		/* a root that is not a document, of every claimed type, is harmless */
+		for (k = CJ_INVALID; k <= CJ_NULL; k++)
+		{
+			root.type = (cj_type) k;
+			root.ptr = s;
+			root.len = n;
+			cowrie_enrichment_extract(&cowrie_text_json_ops, &root, k & 1, &ordered);
+			check_facts(&ordered);
+			cowrie_enrichment_ip_types(&cowrie_text_json_ops, &root, k & 1, &set);
+			check_typeset(&set);
+			evlen = cowrie_event_ip(&cowrie_text_json_ops, &root, ev);
+			if (evlen > 0)
+				check_canonical(ev, evlen);
+		}
+		fuzz_decide(s, n, "", 0, "", 0);
+		return;
+	}
+	REQUIRE((const char *) root.ptr >= s && root.len > 0 && (const char *) root.ptr + root.len <= s + n);
+
+	cowrie_enrichment_extract(&cowrie_text_json_ops, &root, true, &ordered);
+	cowrie_enrichment_extract(&cowrie_text_json_ops, &root, false, &unordered);
+	check_facts(&ordered);
+	check_facts(&unordered);
+	/* the key order only matters for a session map with several keys */
+	REQUIRE(ordered.asn_found == unordered.asn_found && ordered.asn == unordered.asn &&
+			ordered.asn_invalid == unordered.asn_invalid);
+	if (unordered.ip_len > 0)
+		REQUIRE(ordered.ip_len == unordered.ip_len && memcmp(ordered.ip, unordered.ip, ordered.ip_len) == 0);
+
+	for (k = 0; k < 2; k++)
+	{
+		cowrie_enrichment_ip_types(&cowrie_text_json_ops, &root, k == 1, &set);
+		check_typeset(&set);
+	}
+
+	memset(ev, 'Z', sizeof(ev));
+	evlen = cowrie_event_ip(&cowrie_text_json_ops, &root, ev);
+	if (evlen > 0)
+		check_canonical(ev, evlen);
+	else
+		ev[0] = '\0';
+	if (root.type != CJ_OBJECT)
+		REQUIRE(evlen == 0 && ordered.ip_len == 0 && !ordered.ip_invalid && !ordered.asn_found);
+
+	fuzz_decide(s, n, ordered.ip, ordered.ip_len, ev, evlen);
+	fuzz_decide(s, n, unordered.ip, unordered.ip_len, ev, evlen);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -336,6 +631,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_ip(s, size);
 	fuzz_types(s, size);
 	fuzz_json(s, size);
+	fuzz_enrichment(s, size);
 	free(s);
 	return 0;
 }

@@ -10,6 +10,8 @@ main(void)
 	test_ip();
 	test_iptype();
 	test_json();
+	test_enrichment();
+	test_snapshot_rule();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed == 0 ? 0 : 1;
 }

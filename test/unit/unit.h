@@ -23,5 +23,7 @@ extern int	unit_failed;
 void		test_ip(void);
 void		test_iptype(void);
 void		test_json(void);
+void		test_enrichment(void);
+void		test_snapshot_rule(void);
 
 #endif
