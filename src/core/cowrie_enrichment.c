@@ -70,36 +70,107 @@ text_string(const cowrie_jnode *s, char *buf, size_t bufsize, size_t *len)
 	return s->type == CJ_STRING && cj_string_decode(&v, buf, bufsize, len);
 }
 
-/* Digits with an optional '-'; a fraction only when it is all zeros. */
+/*
+ * JSON number text: -?digits(.digits)?([eE][+-]?digits)?, integral and within
+ * int64. Exponents are accepted so that json agrees with jsonb, whose numeric
+ * turns 1.5169e4 into 15169 before the jsonb accessor sees it. Leading zeros
+ * are tolerated (digit strings such as "0015169"). *out is written only on
+ * success.
+ */
 bool
 cowrie_parse_int64(const char *p, size_t len, int64_t *out)
 {
-	size_t		i = 0;
+	size_t		i = 0,
+				int_start,
+				nint,
+				frac_start = 0,
+				nfrac = 0,
+				ndig,
+				k;
 	bool		neg = false;
-	int64_t		v = 0;
+	bool		exp_neg = false;
+	int64_t		expo = 0,
+				shift,
+				nkeep;
+	uint64_t	limit,
+				v = 0;
 
-	if (len > 0 && p[0] == '-')
+	if (p == NULL)
+		return false;
+	if (i < len && p[i] == '-')
 	{
 		neg = true;
 		i++;
 	}
-	if (i == len)
+	int_start = i;
+	while (i < len && p[i] >= '0' && p[i] <= '9')
+		i++;
+	nint = i - int_start;
+	if (nint == 0)
 		return false;
-	for (; i < len && p[i] >= '0' && p[i] <= '9'; i++)
-	{
-		if (v > (INT64_MAX - 9) / 10)
-			return false;
-		v = v * 10 + (p[i] - '0');
-	}
-	/* JSON 15169.0 is integral; anything else after the digits is not. */
 	if (i < len && p[i] == '.')
 	{
-		for (i++; i < len && p[i] == '0'; i++)
-			;
+		frac_start = ++i;
+		while (i < len && p[i] >= '0' && p[i] <= '9')
+			i++;
+		nfrac = i - frac_start;
+		if (nfrac == 0)
+			return false;
+	}
+	if (i < len && (p[i] == 'e' || p[i] == 'E'))
+	{
+		size_t		exp_start;
+
+		i++;
+		if (i < len && (p[i] == '+' || p[i] == '-'))
+			exp_neg = p[i++] == '-';
+		exp_start = i;
+		/* clamped far beyond any digit count, so the result is unchanged */
+		for (; i < len && p[i] >= '0' && p[i] <= '9'; i++)
+			if (expo < INT64_C(1000000000000))
+				expo = expo * 10 + (p[i] - '0');
+		if (i == exp_start)
+			return false;
+		if (exp_neg)
+			expo = -expo;
 	}
 	if (i != len)
 		return false;
-	*out = neg ? -v : v;
+
+	/*
+	 * The value is the digit sequence (integer then fraction digits) times
+	 * 10^shift: the first nkeep digits form the integer, the rest must be 0.
+	 */
+	ndig = nint + nfrac;
+	shift = expo - (int64_t) nfrac;
+	nkeep = (int64_t) ndig + shift;
+	if (nkeep < 0)
+		nkeep = 0;
+	limit = neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
+	for (k = 0; k < ndig; k++)
+	{
+		unsigned	d = (unsigned) ((k < nint ? p[int_start + k] : p[frac_start + k - nint]) - '0');
+
+		if ((int64_t) k >= nkeep)
+		{
+			if (d != 0)
+				return false;
+			continue;
+		}
+		if (v > (limit - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	for (; shift > 0 && v != 0; shift--)
+	{
+		if (v > limit / 10)
+			return false;
+		v *= 10;
+	}
+	if (neg)
+		*out = v == (uint64_t) INT64_MAX + 1 ? INT64_MIN : -(int64_t) v;
+	else
+		*out = (int64_t) v;
 	return true;
 }
 
@@ -177,6 +248,16 @@ session_key(const cowrie_json_ops *ops, const cowrie_jnode *root, bool first_key
 	return true;
 }
 
+static size_t
+strspn_digits(const char *s, size_t len)
+{
+	size_t		i = 0;
+
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i;
+}
+
 static bool
 take_asn(const cowrie_json_ops *ops, const cowrie_jnode *block, cowrie_enrichment_facts *out)
 {
@@ -191,7 +272,7 @@ take_asn(const cowrie_json_ops *ops, const cowrie_jnode *block, cowrie_enrichmen
 	if (v.type == CJ_NUMBER)
 		ok = ops->number_int64(&v, &asn);
 	else if (v.type == CJ_STRING && ops->string(&v, buf, sizeof(buf), &len))
-		ok = len > 0 && buf[0] != '-' && cowrie_parse_int64(buf, len, &asn) && memchr(buf, '.', len) == NULL;
+		ok = len > 0 && strspn_digits(buf, len) == len && cowrie_parse_int64(buf, len, &asn);
 	else
 		ok = false;
 	if (!ok || asn <= 0 || asn > INT32_MAX)
@@ -304,11 +385,25 @@ spur_list_types(const cowrie_json_ops *ops, const cowrie_jnode *list, cowrie_typ
 			add_types_value(ops, &e, set);
 }
 
+/* The object form: client.types, infrastructure, tunnels[].type. */
 static void
-spur_payload_types(const cowrie_json_ops *ops, const cowrie_jnode *spur, cowrie_typeset *set)
+spur_object_types(const cowrie_json_ops *ops, const cowrie_jnode *spur, cowrie_typeset *set)
 {
 	cowrie_jnode a,
 				b;
+
+	if (KEY(ops, spur, "client", &a) && a.type == CJ_OBJECT && KEY(ops, &a, "types", &b))
+		add_types_value(ops, &b, set);
+	if (KEY(ops, spur, "infrastructure", &a))
+		add_types_value(ops, &a, set);
+	if (KEY(ops, spur, "tunnels", &a))
+		add_types_value(ops, &a, set);
+}
+
+static void
+spur_payload_types(const cowrie_json_ops *ops, const cowrie_jnode *spur, cowrie_typeset *set)
+{
+	cowrie_jnode a;
 
 	if (spur->type == CJ_ARRAY)
 	{
@@ -317,17 +412,16 @@ spur_payload_types(const cowrie_json_ops *ops, const cowrie_jnode *spur, cowrie_
 	}
 	if (spur->type != CJ_OBJECT)
 		return;
+	/* the cache wrapper, unwrapped once: no recursion however deep the nesting */
 	if (KEY(ops, spur, "spur_data", &a))
 	{
-		spur_payload_types(ops, &a, set);
+		if (a.type == CJ_ARRAY)
+			spur_list_types(ops, &a, set);
+		else if (a.type == CJ_OBJECT)
+			spur_object_types(ops, &a, set);
 		return;
 	}
-	if (KEY(ops, spur, "client", &a) && a.type == CJ_OBJECT && KEY(ops, &a, "types", &b))
-		add_types_value(ops, &b, set);
-	if (KEY(ops, spur, "infrastructure", &a))
-		add_types_value(ops, &a, set);
-	if (KEY(ops, spur, "tunnels", &a))
-		add_types_value(ops, &a, set);
+	spur_object_types(ops, spur, set);
 }
 
 void
