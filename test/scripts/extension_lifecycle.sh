@@ -49,7 +49,7 @@ diff -u "$WORK/lc_fresh.norm" "$WORK/lc_restored.norm" >"$WORK/restored.diff"; o
 [ -s "$WORK/restored.diff" ] && head -n 30 "$WORK/restored.diff" | cut -c1-200 | sed 's/^/# /'
 sum() { $PSQL -At -d "$1" -c "SELECT md5(string_agg(concat_ws('|', session_id, source_ip, snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at), ',' ORDER BY session_id)) FROM session_summaries"; }
 [ "$(sum lc_fresh)" = "$(sum lc_restored)" ]; ok $? "restored snapshots are the same rows"
-out=$($PSQL -At -d lc_restored -c "INSERT INTO session_summaries (session_id, enrichment) SELECT 'restored-1', enrichment FROM session_summaries WHERE snapshot_country ~ '^[A-WYZ]' LIMIT 1 RETURNING snapshot_country IS NOT NULL")
+out=$($PSQL -At -d lc_restored -c "INSERT INTO session_summaries (session_id, enrichment) SELECT 'restored-1', enrichment FROM session_summaries WHERE snapshot_country ~ '^[A-WYZ]' AND cowrie_extract_ip(enrichment) = source_ip ORDER BY session_id LIMIT 1 RETURNING snapshot_country IS NOT NULL")
 [ "$out" = t ]; ok $? "the ingestion trigger works after the restore"
 
 # DROP EXTENSION keeps all user data.
