@@ -25,6 +25,7 @@ WORK=$(mktemp -d /tmp/cowrie_package.XXXXXX)
 chmod 755 "$WORK"  # the cluster under it runs as the postgres user
 cleanup() { cluster_stop; rm -rf "$WORK"; }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -85,7 +86,7 @@ dist_test() {
 		[ -f "$WORK/$DISTNAME.zip" ] &&
 		tops=$(unzip -Z1 "$WORK/$DISTNAME.zip" | cut -d/ -f1 | sort -u) &&
 		echo "top directories: $tops" && [ "$tops" = "$DISTNAME" ] &&
-		unzip -Z1 "$WORK/$DISTNAME.zip" | grep -qx "$DISTNAME/META.json"
+		unzip -Z1 "$WORK/$DISTNAME.zip" | grep -x "$DISTNAME/META.json"
 }
 check "make dist: $DISTNAME.zip with the single top directory $DISTNAME/" "$WORK/dist.log" dist_test
 dist_build() {
@@ -109,10 +110,10 @@ deb_contents() {
 	local f
 	for f in ./usr/lib/postgresql/15/lib/$EXT.so ./usr/share/postgresql/15/extension/$EXT.control \
 		./usr/share/postgresql/15/extension/$EXT--1.0.sql ./usr/share/postgresql/15/extension/$EXT--1.0--1.1.sql; do
-		dpkg-deb -c "$DEB" | awk '{print $NF}' | grep -qx "$f" || { echo "missing $f"; return 1; }
+		dpkg-deb -c "$DEB" | awk '{print $NF}' | grep -x "$f" || { echo "missing $f"; return 1; }
 	done
 	[ "$(dpkg-deb -f "$DEB" Version)" = "$VERSION" ] || { echo "package version is not $VERSION"; return 1; }
-	dpkg-deb -f "$DEB" Depends | grep -q 'postgresql-15' || { echo "no dependency on postgresql-15"; return 1; }
+	dpkg-deb -f "$DEB" Depends | grep 'postgresql-15' || { echo "no dependency on postgresql-15"; return 1; }
 }
 check "$(basename "$DEB") holds the module and the 1.0, 1.0--1.1 scripts, version $VERSION, depends on postgresql-15" \
 	"$WORK/contents.log" deb_contents
@@ -120,14 +121,14 @@ check "$(basename "$DEB") holds the module and the 1.0, 1.0--1.1 scripts, versio
 # 6. Install it, and check that the server's extension files are the package's.
 deb_install() {
 	(cd "$WORK" && DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall "./$(basename "$DEB")") &&
-		dpkg-query -W -f='${Status} ${Version}\n' "$PKG" | grep -qx "install ok installed $VERSION"
+		dpkg-query -W -f='${Status} ${Version}\n' "$PKG" | grep -x "install ok installed $VERSION"
 }
 check "apt-get install ./$(basename "$DEB")" "$WORK/install.log" deb_install
 deb_owned() {
 	dpkg --verify "$PKG" || return 1
 	local f
 	for f in "$("$PG_CONFIG" --pkglibdir)/$EXT.so" "$("$PG_CONFIG" --sharedir)"/extension/$EXT*; do
-		dpkg -S "$f" | grep -q "^$PKG:" || { echo "$f is not from $PKG"; return 1; }
+		dpkg -S "$f" | grep "^$PKG:" || { echo "$f is not from $PKG"; return 1; }
 	done
 }
 check "the installed extension files are the package's (dpkg --verify, dpkg -S)" "$WORK/owned.log" deb_owned
@@ -152,7 +153,7 @@ create_extension() {
 	"$PGBIN/createdb" cowrie_package_fresh && "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -At -d cowrie_package_fresh -c "
 		CREATE EXTENSION $EXT;
 		SELECT extversion, cowrie_normalize_ip(' 2001:DB8:0:0:0:0:0:1 '), cowrie_primary_ip_type(ARRAY['RESIDENTIAL', 'vpn'])
-		FROM pg_extension WHERE extname = '$EXT';" | tee /dev/stderr | grep -qx '1.1|2001:db8::1|VPN'
+		FROM pg_extension WHERE extname = '$EXT';" | tee /dev/stderr | grep -x '1.1|2001:db8::1|VPN'
 }
 check "CREATE EXTENSION $EXT in a fresh database gives 1.1, and its C functions answer" "$WORK/create.log" create_extension
 
@@ -160,7 +161,7 @@ update_extension() {
 	"$PGBIN/createdb" cowrie_package_update && "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -At -d cowrie_package_update -c "
 		CREATE EXTENSION $EXT VERSION '1.0';
 		ALTER EXTENSION $EXT UPDATE;
-		SELECT extversion FROM pg_extension WHERE extname = '$EXT';" | tee /dev/stderr | grep -qx '1.1'
+		SELECT extversion FROM pg_extension WHERE extname = '$EXT';" | tee /dev/stderr | grep -x '1.1'
 }
 check "CREATE EXTENSION $EXT VERSION '1.0' then ALTER EXTENSION UPDATE reaches 1.1" "$WORK/update.log" update_extension
 

@@ -20,6 +20,15 @@ res=$(mktemp)
 RESULTS_FILE=$res PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config bash test/suite.sh
 add_results "$res"
 
+# The Debian package and the PGXN archive, built from a clean copy and tested
+# installed (TAP lines).
+out=$(bash test/package.sh 2>&1); rc=$?
+echo "$out" | grep -E '^(ok|not ok) ' ; [ $rc -ne 0 ] && echo "$out" | grep -vE '^ok ' | tail -n 40
+p=$(echo "$out" | grep -cE '^ok [0-9]+'); f=$(echo "$out" | grep -cE '^not ok [0-9]+')
+[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+echo "== package: $p passed, $f failed"
+passed=$((passed + p)); failed=$((failed + f))
+
 if [ "${COWRIE_MATRIX:-1}" != 0 ]; then
 	for v in 17 18; do
 		: >"$res"
