@@ -294,6 +294,17 @@ BEGIN
     is_jsonb := (SELECT a.atttypid OPERATOR(pg_catalog.=) 'pg_catalog.jsonb'::regtype
                  FROM pg_catalog.pg_attribute a
                  WHERE a.attrelid OPERATOR(pg_catalog.=) sessions AND a.attname OPERATOR(pg_catalog.=) 'enrichment');
+    IF (SELECT a.atttypid FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid OPERATOR(pg_catalog.=) sessions AND a.attname OPERATOR(pg_catalog.=) 'enrichment' AND NOT a.attisdropped)
+       NOT IN ('pg_catalog.json'::regtype, 'pg_catalog.jsonb'::regtype)
+       OR NOT @extschema@.cowrie_has_column(sessions, 'enrichment') THEN
+        RAISE EXCEPTION 'cowrie_snapshot: session_summaries.enrichment is not json or jsonb'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('Its type is %s.', COALESCE((SELECT pg_catalog.format_type(a.atttypid, a.atttypmod)
+                      FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) sessions
+                        AND a.attname OPERATOR(pg_catalog.=) 'enrichment' AND NOT a.attisdropped), 'missing')),
+                  HINT = 'cowrieprocessor stores enrichment as json (or jsonb in old databases); nothing was changed.';
+    END IF;
     doc := CASE WHEN is_jsonb THEN 's.enrichment' ELSE '@extschema@.cowrie_jsonb_safe(s.enrichment)' END;
 
     -- Every session's facts, from one read of its document.

@@ -84,7 +84,7 @@ cowrie_lookup_snapshots(PG_FUNCTION_ARGS)
 	cowrie_init_materialized_srf(fcinfo);
 	ips = canonical_distinct(PG_GETARG_ARRAYTYPE_P(0));
 	if (ArrayGetNItems(ARR_NDIM(ips), ARR_DIMS(ips)) == 0)
-		PG_RETURN_NULL();
+		return (Datum) 0;
 
 	query = psprintf("SELECT ip_address::pg_catalog.text, current_asn, geo_country::pg_catalog.text, "
 					 "ip_types, enrichment, enrichment_updated_at FROM %s "
@@ -151,5 +151,5 @@ cowrie_lookup_snapshots(PG_FUNCTION_ARGS)
 	SPI_cursor_close(portal);
 	SPI_finish();
 	MemoryContextDelete(rowcxt);
-	PG_RETURN_NULL();
+	return (Datum) 0;
 }

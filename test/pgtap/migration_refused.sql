@@ -6,7 +6,7 @@ SET client_min_messages = warning;
 \set schema_version 14
 \ir ../fixtures/cowrie_v15.sql
 BEGIN;
-SELECT plan(9);
+SELECT plan(10);
 
 SELECT md5(string_agg(s::text, ',' ORDER BY session_id)) AS rows_before FROM session_summaries s \gset
 SELECT throws_ok('CREATE EXTENSION cowrie_snapshot', '55000', 'cowrie_snapshot: schema version ''14'' is not supported',
@@ -21,6 +21,11 @@ DELETE FROM schema_state;
 SELECT throws_ok('CREATE EXTENSION cowrie_snapshot', '55000', 'cowrie_snapshot: session_summaries has no schema version',
                  'no schema_state row: clear error');
 SELECT hasnt_column('session_summaries', 'source_ip', 'still nothing added');
+
+INSERT INTO schema_state VALUES ('schema_version', '15');
+ALTER TABLE session_summaries ALTER COLUMN enrichment TYPE text;
+SELECT throws_ok('CREATE EXTENSION cowrie_snapshot', '55000', 'cowrie_snapshot: session_summaries.enrichment is not json or jsonb',
+                 'enrichment of another type: clear error');
 
 -- No cowrie tables at all (pg_restore creates the extension first): nothing done.
 CREATE SCHEMA empty;
