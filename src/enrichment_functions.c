@@ -15,6 +15,7 @@
 
 #include "cowrie_enrichment.h"
 #include "enrichment_functions.h"
+#include "fmgr_util.h"
 #include "jsonb_access.h"
 
 PG_FUNCTION_INFO_V1(cowrie_extract_ip_jsonb);
@@ -124,11 +125,7 @@ facts_record(FunctionCallInfo fcinfo, bool is_jsonb)
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cowrie_enrichment_facts must be called where a record is expected")));
-	tupdesc = BlessTupleDesc(tupdesc);
+	tupdesc = cowrie_result_tupdesc(fcinfo, "cowrie_enrichment_facts");
 	facts_of(fcinfo, is_jsonb, &facts);
 
 	if (facts.ip_len > 0)

@@ -1,13 +1,13 @@
 /* SQL glue for IP canonical form, classification and type priority. */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
 #include "cowrie_ip.h"
 #include "cowrie_iptype.h"
+#include "fmgr_util.h"
 
 PG_FUNCTION_INFO_V1(cowrie_normalize_ip);
 PG_FUNCTION_INFO_V1(cowrie_ip_is_private_sql);
@@ -49,39 +49,15 @@ Datum
 cowrie_primary_ip_type(PG_FUNCTION_ARGS)
 {
 	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n,
-				i,
-				pick;
-	const char **s;
-	size_t	   *len;
-	int			priority;
-	const char *name;
+	text	   *type;
 
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("cowrie_primary_ip_type expects a one-dimensional array"),
 				 errdetail("The array has %d dimensions.", ARR_NDIM(arr))));
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	if (n == 0)
+	type = cowrie_array_primary_type(arr);
+	if (type == NULL)
 		PG_RETURN_NULL();
-	s = palloc(sizeof(char *) * n);
-	len = palloc(sizeof(size_t) * n);
-	for (i = 0; i < n; i++)
-	{
-		text	   *t = nulls[i] ? NULL : DatumGetTextPP(elems[i]);
-
-		s[i] = t ? VARDATA_ANY(t) : NULL;
-		len[i] = t ? VARSIZE_ANY_EXHDR(t) : 0;
-	}
-	pick = cowrie_pick_primary(s, len, n);
-	if (pick < 0)
-		PG_RETURN_NULL();
-	priority = cowrie_ip_type_priority(s[pick], len[pick]);
-	name = cowrie_ip_type_name(priority);
-	if (name != NULL)
-		PG_RETURN_TEXT_P(cstring_to_text(name));
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(s[pick], (int) len[pick]));
+	PG_RETURN_TEXT_P(type);
 }

@@ -16,6 +16,7 @@
 #include "compat.h"
 #include "cowrie_iptype.h"
 #include "enrichment_functions.h"
+#include "fmgr_util.h"
 #include "snapshot.h"
 
 PG_FUNCTION_INFO_V1(cowrie_session_snapshot);
@@ -24,36 +25,12 @@ PG_FUNCTION_INFO_V1(cowrie_session_snapshot);
 static text *
 primary_type(const cowrie_inventory_row *inv)
 {
-	if (inv->ip_types != NULL && ARR_NDIM(inv->ip_types) == 1)
+	if (inv->ip_types != NULL)
 	{
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n,
-					i,
-					pick;
-		const char **s;
-		size_t	   *len;
+		text	   *type = cowrie_array_primary_type(inv->ip_types);
 
-		deconstruct_array(inv->ip_types, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-		if (n > 0)
-		{
-			s = palloc(sizeof(char *) * n);
-			len = palloc(sizeof(size_t) * n);
-			for (i = 0; i < n; i++)
-			{
-				text	   *t = nulls[i] ? NULL : DatumGetTextPP(elems[i]);
-
-				s[i] = t ? VARDATA_ANY(t) : NULL;
-				len[i] = t ? VARSIZE_ANY_EXHDR(t) : 0;
-			}
-			pick = cowrie_pick_primary(s, len, n);
-			if (pick >= 0)
-			{
-				const char *name = cowrie_ip_type_name(cowrie_ip_type_priority(s[pick], len[pick]));
-
-				return name ? cstring_to_text(name) : cstring_to_text_with_len(s[pick], (int) len[pick]);
-			}
-		}
+		if (type != NULL)
+			return type;
 	}
 	if (inv->enrichment != NULL)
 	{
@@ -124,11 +101,7 @@ cowrie_session_snapshot(PG_FUNCTION_ARGS)
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cowrie_session_snapshot must be called where a record is expected")));
-	tupdesc = BlessTupleDesc(tupdesc);
+	tupdesc = cowrie_result_tupdesc(fcinfo, "cowrie_session_snapshot");
 
 	inv.found = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
 	inv.asn_isnull = PG_ARGISNULL(2);

@@ -4,14 +4,8 @@
 # cowrie_backfill_commit runs. No deadlock, no error, no lost update, and the
 # snapshots equal a serial run's. A second concurrent backfill is refused.
 # Prints TAP. Needs the suite's cluster (PGHOST...).
-set -uo pipefail
 cd "$(dirname "$0")/../.."
-PSQL="$PGBIN/psql -X -q -v ON_ERROR_STOP=1"
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-SNAPSHOT_SUM="SELECT md5(string_agg(concat_ws('|', session_id, source_ip, snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at), ',' ORDER BY session_id)) FROM session_summaries"
+. test/lib/tap.sh
 
 for db in cl_base cl_serial cl_concurrent; do $PSQL -c "DROP DATABASE IF EXISTS $db" 2>/dev/null; done
 $PSQL -c 'CREATE DATABASE cl_base'
@@ -66,7 +60,7 @@ events_after=$($PSQL -At -d cl_concurrent -c 'SELECT sum(event_count) FROM sessi
 [ -n "$txns" ] && [ "$events_after" = $((events_before + txns)) ]; ok $? "no lost update ($events_before + $txns upserts = $events_after events)"
 [ "$($PSQL -At -d cl_concurrent -c 'SELECT count(*) FROM session_summaries WHERE snapshot_country IS NULL')" = 0 ]
 ok $? "every session has its snapshot"
-[ "$($PSQL -At -d cl_concurrent -c "$SNAPSHOT_SUM")" = "$($PSQL -At -d cl_serial -c "$SNAPSHOT_SUM")" ]
+[ "$(snapshot_sum cl_concurrent)" = "$(snapshot_sum cl_serial)" ]
 ok $? "the snapshots equal those of a serial run"
 [ $second_rc != 0 ] && grep -q 'another cowrie_backfill_commit is running' "$WORK/second.out"
 ok $? "a second concurrent backfill is refused with a clear error"

@@ -2,13 +2,8 @@
 # Fresh install equals upgraded install; pg_dump | pg_restore of a migrated
 # database is exact; DROP EXTENSION (with and without CASCADE) keeps every
 # table, column and row. Prints TAP. Needs the suite's cluster (PGHOST...).
-set -uo pipefail
 cd "$(dirname "$0")/../.."
-PSQL="$PGBIN/psql -X -q -v ON_ERROR_STOP=1"
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+. test/lib/tap.sh
 
 # Everything in the database that is data or schema, with the migration's
 # own clock columns blanked (they record when it ran).
@@ -47,8 +42,7 @@ $PSQL -c 'CREATE DATABASE lc_restored'
 snapshot_db lc_restored
 diff -u "$WORK/lc_fresh.norm" "$WORK/lc_restored.norm" >"$WORK/restored.diff"; ok $? "the restored database equals the original"
 [ -s "$WORK/restored.diff" ] && head -n 30 "$WORK/restored.diff" | cut -c1-200 | sed 's/^/# /'
-sum() { $PSQL -At -d "$1" -c "SELECT md5(string_agg(concat_ws('|', session_id, source_ip, snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at), ',' ORDER BY session_id)) FROM session_summaries"; }
-[ "$(sum lc_fresh)" = "$(sum lc_restored)" ]; ok $? "restored snapshots are the same rows"
+[ "$(snapshot_sum lc_fresh)" = "$(snapshot_sum lc_restored)" ]; ok $? "restored snapshots are the same rows"
 out=$($PSQL -At -d lc_restored -c "INSERT INTO session_summaries (session_id, enrichment) SELECT 'restored-1', enrichment FROM session_summaries WHERE snapshot_country ~ '^[A-WYZ]' AND cowrie_extract_ip(enrichment) = source_ip ORDER BY session_id LIMIT 1 RETURNING snapshot_country IS NOT NULL")
 [ "$out" = t ]; ok $? "the ingestion trigger works after the restore"
 

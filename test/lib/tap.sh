@@ -1,0 +1,14 @@
+# Shared by the shell tests under test/scripts: TAP output, psql against the
+# suite's cluster (PGHOST, PGPORT, PGUSER, PGBIN), a scratch directory.
+set -uo pipefail
+PSQL="$PGBIN/psql -X -q -v ON_ERROR_STOP=1"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+n=0
+
+# ok STATUS DESCRIPTION: one TAP line from a command's exit status.
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+
+# The snapshot columns of every session, as one checksum.
+SNAPSHOT_SUM="SELECT md5(string_agg(concat_ws('|', session_id, source_ip, snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at), ',' ORDER BY session_id)) FROM session_summaries"
+snapshot_sum() { $PSQL -At -d "$1" -c "$SNAPSHOT_SUM"; }
