@@ -18,7 +18,24 @@ INSERT INTO ip_inventory (ip_address, current_asn, first_seen, last_seen, enrich
  ('5.5.5.5', 64500, now(), now(), '{"dshield": {"ip": {"ascountry": ""}}}', NULL, '{}'),
  ('10.0.0.1', NULL, now(), now(), '{"maxmind": {"country": "US"}}', NULL, '{}');
 
-SELECT plan(21);
+SELECT plan(26);
+
+-- Generated columns: geo_country takes maxmind, else cymru, else dshield, else XX;
+-- is_scanner and is_bogon never fail a row (upstream: "unknown" raised).
+INSERT INTO ip_inventory (ip_address, first_seen, last_seen, enrichment) VALUES
+ ('198.51.1.1', now(), now(), '{"maxmind": {"country": "GB"}, "cymru": {"country": "FR"}, "dshield": {"ip": {"ascountry": "DE"}}}'),
+ ('198.51.1.2', now(), now(), '{"maxmind": {"country": "TIMEOUT"}, "cymru": {"country": "fr"}, "dshield": {"ip": {"ascountry": "DE"}}}'),
+ ('198.51.1.3', now(), now(), '{"maxmind": {"country": {"iso_code": "GB"}}, "cymru": {"country": ""}, "dshield": {"ip": {"ascountry": "DE"}}, "greynoise": {"noise": "unknown"}}'),
+ ('198.51.1.4', now(), now(), '{"dshield": {"ip": {"ascountry": ""}}, "greynoise": {"noise": true}, "validation": {"is_bogon": "t"}}'),
+ ('198.51.1.5', now(), now(), '[1, 2]');
+SELECT results_eq($$SELECT geo_country::text, is_scanner, is_bogon FROM ip_inventory WHERE ip_address LIKE '198.51.1.%' ORDER BY ip_address$$,
+    $$VALUES ('GB', false, false), ('FR', false, false), ('DE', false, false), ('XX', true, true), ('XX', false, false)$$,
+    'geo_country falls through maxmind, cymru, dshield, XX; is_scanner/is_bogon are total');
+SELECT is((SELECT ip_types FROM ip_inventory WHERE ip_address = '198.51.1.1'), '{}'::text[], 'ip_types defaults to {}');
+SELECT is((SELECT session_count FROM ip_inventory WHERE ip_address = '198.51.1.1'), 1, 'session_count defaults to 1');
+SELECT is((SELECT enrichment_version::text FROM ip_inventory WHERE ip_address = '198.51.1.1'), '2.2', 'enrichment_version defaults to 2.2');
+SELECT throws_ok($$INSERT INTO ip_inventory (ip_address, first_seen, last_seen, session_count) VALUES ('198.51.1.9', now(), now(), -1)$$,
+                 '23514', NULL, 'session_count >= 0 is enforced');
 
 -- Trigger
 INSERT INTO session_summaries (session_id, enrichment) VALUES ('t1', '{"dshield": {"ip": {"number": "8.8.8.8"}}}');
