@@ -933,6 +933,8 @@ BEGIN
                   DETAIL = pg_catalog.format('Advisory lock (%s, 1) is held by another session.', lock_class),
                   HINT = 'Wait for it to finish, or find it in pg_locks (locktype advisory) and cancel it.';
     END IF;
+    -- The count waits for table locks too: bound it like a batch (the COMMIT resets it).
+    PERFORM pg_catalog.set_config('lock_timeout', batch_lock_timeout, true);
     total := @extschema@.cowrie_backfill_eligible(retry_unenrichable);
     COMMIT;
     LOOP

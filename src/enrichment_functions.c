@@ -191,21 +191,19 @@ cowrie_event_ip_json(PG_FUNCTION_ARGS)
 }
 
 /*
- * json to jsonb that cannot fail on the one thing json stores and jsonb
- * refuses: each \u0000 escape becomes \ufffd (as upstream's sanitiser strips them).
+ * json to jsonb that cannot fail on what json stores and jsonb refuses:
+ * \u0000 and unpaired surrogate escapes become U+FFFD (upstream's sanitiser
+ * strips them), numbers beyond numeric's range become strings of their text.
  */
 Datum
 cowrie_jsonb_safe(PG_FUNCTION_ARGS)
 {
 	text	   *doc = PG_GETARG_TEXT_PP(0);
-	const char *p = VARDATA_ANY(doc);
 	size_t		len = VARSIZE_ANY_EXHDR(doc);
-	char	   *cstr = palloc(len + 1);
+	char	   *cstr = palloc(CJ_STORABLE_CAPACITY(len) + 1);
+	bool		changed;
+	size_t		n = cj_make_jsonb_storable(VARDATA_ANY(doc), len, cstr, &changed);
 
-	if (cj_has_nul_escape(p, len))
-		cj_sanitize(p, len, cstr);
-	else
-		memcpy(cstr, p, len);
-	cstr[len] = '\0';
+	cstr[n] = '\0';
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(cstr));
 }

@@ -29,6 +29,15 @@ p=$(echo "$out" | grep -cE '^ok [0-9]+'); f=$(echo "$out" | grep -cE '^not ok [0
 echo "== package: $p passed, $f failed"
 passed=$((passed + p)); failed=$((failed + f))
 
+# cppcheck and clang-tidy over the C sources (host only: the chroots' tool
+# versions differ).
+out=$(bash test/static_analysis.sh 2>&1); rc=$?
+echo "$out" | grep -E '^(ok|not ok) |^# (FINDING|KNOWN)'
+p=$(echo "$out" | grep -cE '^ok [0-9]+'); f=$(echo "$out" | grep -cE '^not ok [0-9]+')
+[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+echo "== static analysis: $p passed, $f failed"
+passed=$((passed + p)); failed=$((failed + f))
+
 if [ "${COWRIE_MATRIX:-1}" != 0 ]; then
 	for v in 17 18; do
 		: >"$res"

@@ -4,7 +4,7 @@
 install_deps() {
 	local pkgs="postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
 		libtap-parser-sourcehandler-pgtap-perl make gcc clang libclang-rt-14-dev
-		debootstrap util-linux $*"
+		debootstrap util-linux cppcheck clang-tidy $*"
 	[ "${COWRIE_SKIP_APT:-0}" = 1 ] && return 0
 	local missing=""
 	for p in $pkgs; do

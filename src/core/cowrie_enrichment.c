@@ -228,21 +228,32 @@ take_ip(const cowrie_json_ops *ops, const cowrie_jnode *v, cowrie_enrichment_fac
 	return true;
 }
 
-/* The single (or, in document order, first) key of the nested session map. */
+/*
+ * The single (or, in document order, first) key of the nested session map.
+ * *unreadable is set when that key is there but cannot be decoded into buf
+ * (too long, or a \u0000 or unpaired surrogate escape in json): a value that
+ * is present and not a valid IP.
+ */
 static bool
 session_key(const cowrie_json_ops *ops, const cowrie_jnode *root, bool first_key_ordered,
-			char *buf, size_t bufsize, size_t *len, cowrie_jnode *entry)
+			char *buf, size_t bufsize, size_t *len, cowrie_jnode *entry, bool *unreadable)
 {
 	cowrie_jnode sessions;
 	size_t		count;
 
+	if (unreadable != NULL)
+		*unreadable = false;
 	if (!KEY(ops, root, "session", &sessions) || sessions.type != CJ_OBJECT)
 		return false;
 	count = ops->object_count(&sessions);
 	if (count == 0 || (count > 1 && !first_key_ordered))
 		return false;
 	if (!ops->object_first_key(&sessions, buf, bufsize, len))
+	{
+		if (unreadable != NULL)
+			*unreadable = true;
 		return false;
+	}
 	if (entry != NULL && !ops->object_get(&sessions, buf, *len, entry))
 		return false;
 	return true;
@@ -294,6 +305,7 @@ cowrie_enrichment_extract(const cowrie_json_ops *ops, const cowrie_jnode *root,
 				b;
 	char		key[VALUE_BUF];
 	size_t		keylen;
+	bool		unreadable;
 
 	memset(out, 0, sizeof(*out));
 	if (root->type != CJ_OBJECT)
@@ -306,7 +318,7 @@ cowrie_enrichment_extract(const cowrie_json_ops *ops, const cowrie_jnode *root,
 		KEY(ops, &a, "ip", &b) && b.type == CJ_OBJECT &&
 		KEY(ops, &b, "number", &a) && take_ip(ops, &a, out))
 		goto asn;
-	if (session_key(ops, root, first_key_ordered, key, sizeof(key), &keylen, NULL))
+	if (session_key(ops, root, first_key_ordered, key, sizeof(key), &keylen, NULL, &unreadable))
 	{
 		out->ip_len = cowrie_ip_canonical(key, keylen, out->ip);
 		if (out->ip_len > 0)
@@ -317,6 +329,8 @@ cowrie_enrichment_extract(const cowrie_json_ops *ops, const cowrie_jnode *root,
 			out->ip_invalid = true;
 		}
 	}
+	else if (unreadable)
+		out->ip_invalid = true;
 
 asn:
 	if (KEY(ops, root, "cymru", &a) && take_asn(ops, &a, out))
@@ -437,7 +451,7 @@ cowrie_enrichment_ip_types(const cowrie_json_ops *ops, const cowrie_jnode *root,
 	if (root->type == CJ_OBJECT && KEY(ops, root, "spur", &spur))
 		spur_payload_types(ops, &spur, out);
 	else if (root->type == CJ_OBJECT &&
-			 session_key(ops, root, first_key_ordered, key, sizeof(key), &keylen, &entry) &&
+			 session_key(ops, root, first_key_ordered, key, sizeof(key), &keylen, &entry, NULL) &&
 			 entry.type == CJ_OBJECT && KEY(ops, &entry, "spur", &spur))
 		spur_payload_types(ops, &spur, out);
 	else
@@ -454,8 +468,18 @@ cowrie_event_ip(const cowrie_json_ops *ops, const cowrie_jnode *root, char buf[C
 
 	if (root->type != CJ_OBJECT)
 		return 0;
-	if (KEY(ops, root, "src_ip", &v) && ops->string(&v, raw, sizeof(raw), &len) && len > 0)
-		return cowrie_ip_canonical(raw, len, buf);
+	/*
+	 * A non-empty src_ip string is the IP, valid or not; one that cannot be
+	 * decoded (too long, a \u0000 or unpaired surrogate escape) is non-empty
+	 * and not an IP, so it does not fall back to peer_ip either.
+	 */
+	if (KEY(ops, root, "src_ip", &v) && v.type == CJ_STRING)
+	{
+		if (!ops->string(&v, raw, sizeof(raw), &len))
+			return 0;
+		if (len > 0)
+			return cowrie_ip_canonical(raw, len, buf);
+	}
 	if (KEY(ops, root, "peer_ip", &v) && ops->string(&v, raw, sizeof(raw), &len) && len > 0)
 		return cowrie_ip_canonical(raw, len, buf);
 	return 0;

@@ -629,3 +629,141 @@ cj_sanitize(const char *doc, size_t len, char *out)
 	}
 	return (size_t) (o - out);
 }
+
+static int
+hex4_value(const char *p)
+{
+	int			v = 0,
+				i;
+
+	for (i = 0; i < 4; i++)
+	{
+		char		c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* numeric_in refuses exponents beyond +-1000 and weights or scales past these. */
+#define NUMERIC_EXPONENT_LIMIT 1000
+#define NUMERIC_INT_DIGITS_LIMIT 131000
+#define NUMERIC_FRAC_DIGITS_LIMIT 16000
+
+/* Length of the number starting at p, and whether numeric could hold it. */
+static size_t
+scan_number(const char *p, const char *end, bool *storable)
+{
+	const char *q = p;
+	long		int_digits = 0,
+				frac_digits = 0,
+				exponent = 0;
+	bool		exp_negative = false;
+
+	if (q < end && *q == '-')
+		q++;
+	while (q < end && *q >= '0' && *q <= '9')
+	{
+		q++;
+		int_digits++;
+	}
+	if (q < end && *q == '.')
+		for (q++; q < end && *q >= '0' && *q <= '9'; q++)
+			frac_digits++;
+	if (q < end && (*q == 'e' || *q == 'E'))
+	{
+		q++;
+		if (q < end && (*q == '+' || *q == '-'))
+			exp_negative = (*q++ == '-');
+		for (; q < end && *q >= '0' && *q <= '9'; q++)
+			if (exponent <= NUMERIC_EXPONENT_LIMIT)
+				exponent = exponent * 10 + (*q - '0');
+	}
+	if (exp_negative)
+		exponent = -exponent;
+	*storable = exponent >= -NUMERIC_EXPONENT_LIMIT && exponent <= NUMERIC_EXPONENT_LIMIT &&
+		int_digits + (exponent > 0 ? exponent : 0) <= NUMERIC_INT_DIGITS_LIMIT &&
+		frac_digits - (exponent < 0 ? exponent : 0) <= NUMERIC_FRAC_DIGITS_LIMIT;
+	return q > p ? (size_t) (q - p) : 1;
+}
+
+size_t
+cj_make_jsonb_storable(const char *doc, size_t len, char *out, bool *changed)
+{
+	const char *p = doc;
+	const char *end;
+	char	   *o = out;
+	bool		in_string = false;
+
+	*changed = false;
+	if (doc == NULL || out == NULL)
+		return 0;
+	end = doc + len;
+	while (p < end)
+	{
+		if (in_string)
+		{
+			if (*p == '"')
+				in_string = false;
+			else if (*p == '\\' && end - p >= 6 && p[1] == 'u' && hex4_value(p + 2) >= 0)
+			{
+				int			v = hex4_value(p + 2);
+				int			lo = (v >= 0xD800 && v <= 0xDBFF && end - p >= 12 &&
+								  p[6] == '\\' && p[7] == 'u') ? hex4_value(p + 8) : -1;
+
+				if (lo >= 0xDC00 && lo <= 0xDFFF)
+				{
+					memcpy(o, p, 12);	/* a proper surrogate pair */
+					o += 12;
+					p += 12;
+					continue;
+				}
+				if (v == 0 || (v >= 0xD800 && v <= 0xDFFF))
+				{
+					memcpy(o, "\\ufffd", 6);
+					*changed = true;
+				}
+				else
+					memcpy(o, p, 6);
+				o += 6;
+				p += 6;
+				continue;
+			}
+			else if (*p == '\\' && end - p >= 2)
+			{
+				*o++ = *p++;	/* the escaped character is copied below */
+			}
+			*o++ = *p++;
+			continue;
+		}
+		if (*p == '"')
+			in_string = true;
+		else if (*p == '-' || (*p >= '0' && *p <= '9'))
+		{
+			bool		storable;
+			size_t		n = scan_number(p, end, &storable);
+
+			if (!storable)
+				*o++ = '"';
+			memcpy(o, p, n);
+			o += n;
+			p += n;
+			if (!storable)
+			{
+				*o++ = '"';
+				*changed = true;
+			}
+			continue;
+		}
+		*o++ = *p++;
+	}
+	return (size_t) (o - out);
+}

@@ -63,4 +63,17 @@ bool		cj_has_nul_escape(const char *doc, size_t len);
  */
 size_t		cj_sanitize(const char *doc, size_t len, char *out);
 
+/* Output capacity cj_make_jsonb_storable needs for len input bytes. */
+#define CJ_STORABLE_CAPACITY(len) (2 * (len) + 2)
+
+/*
+ * Copy doc into out (CJ_STORABLE_CAPACITY(len) bytes), rewriting what the json
+ * type accepts but jsonb cannot store: \u0000 and unpaired UTF-16 surrogate
+ * escapes become \ufffd, and numbers outside numeric's range (an exponent
+ * beyond +-1000, or more digits than numeric holds) become strings of their
+ * own text. Returns the length written; *changed says whether anything was
+ * rewritten. Total on arbitrary bytes.
+ */
+size_t		cj_make_jsonb_storable(const char *doc, size_t len, char *out, bool *changed);
+
 #endif

@@ -324,6 +324,26 @@ fuzz_json(const char *s, size_t n)
 	REQUIRE(!cj_has_nul_escape(out, len));
 	REQUIRE(has == (memcmp(out, s, n) != 0));
 	free(out);
+
+	{
+		/* Storable for jsonb: within capacity, and a fixed point. */
+		char	   *st = malloc(CJ_STORABLE_CAPACITY(n));
+		char	   *st2;
+		size_t		sn,
+					sn2;
+		bool		changed;
+
+		REQUIRE(st != NULL);
+		sn = cj_make_jsonb_storable(s, n, st, &changed);
+		REQUIRE(sn <= CJ_STORABLE_CAPACITY(n));
+		REQUIRE(changed || (sn == n && memcmp(st, s, n) == 0));
+		st2 = malloc(CJ_STORABLE_CAPACITY(sn));
+		REQUIRE(st2 != NULL);
+		sn2 = cj_make_jsonb_storable(st, sn, st2, &changed);
+		REQUIRE(!changed && sn2 == sn && memcmp(st2, st, sn) == 0);
+		free(st2);
+		free(st);
+	}
 }
 
 /* A non-empty canonical IP re-parses and formats to itself. */

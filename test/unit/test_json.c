@@ -357,6 +357,48 @@ test_nul(void)
 	CHECK(!cj_has_nul_escape("\"\\u0000\"", 6), "escape cut by len");
 }
 
+static const struct
+{
+	const char *doc;
+	bool		changed;
+	const char *storable;
+}			storable_cases[] = {
+	{"{\"a\": 1}", false, "{\"a\": 1}"},
+	{"\"\\u0000\"", true, "\"\\ufffd\""},
+	{"\"\\ud800\"", true, "\"\\ufffd\""},
+	{"\"\\udc00x\"", true, "\"\\ufffdx\""},
+	{"\"\\ud800\\u0041\"", true, "\"\\ufffd\\u0041\""},
+	{"\"\\ud83d\\ude00\"", false, "\"\\ud83d\\ude00\""},
+	{"\"\\\\u0000\"", false, "\"\\\\u0000\""},
+	{"[1e1000, 1e1001, -2E-1001, 1.5e+3]", true, "[1e1000, \"1e1001\", \"-2E-1001\", 1.5e+3]"},
+	{"{\"n\": 1e99999999999999999999}", true, "{\"n\": \"1e99999999999999999999\"}"},
+	{"\"1e1001\"", false, "\"1e1001\""},
+	{"-", false, "-"},
+	{"\"\\", false, "\"\\"},
+};
+
+static void
+test_storable(void)
+{
+	size_t		i;
+	char		out[256];
+	char		again[256];
+
+	for (i = 0; i < LENGTHOF(storable_cases); i++)
+	{
+		const char *d = storable_cases[i].doc;
+		size_t		len = strlen(d);
+		bool		changed;
+		size_t		n = cj_make_jsonb_storable(d, len, out, &changed);
+
+		CHECK(changed == storable_cases[i].changed && n == strlen(storable_cases[i].storable) &&
+			  memcmp(out, storable_cases[i].storable, n) == 0, "storable(%s) = %.*s", d, (int) n, out);
+		CHECK(n <= CJ_STORABLE_CAPACITY(len), "storable(%s) within capacity", d);
+		(void) cj_make_jsonb_storable(out, n, again, &changed);
+		CHECK(!changed, "storable(%s) is a fixed point", d);
+	}
+}
+
 /* 100k-deep nesting costs no stack: the reader never recurses. */
 static void
 test_deep(void)
@@ -451,6 +493,7 @@ test_json(void)
 	test_array();
 	test_decode();
 	test_nul();
+	test_storable();
 	test_deep();
 	test_truncated();
 }
