@@ -137,39 +137,33 @@ COMMENT ON FUNCTION @extschema@.cowrie_session_snapshot_trigger() IS
 
 ------------------------------------------------------------------------------
 -- Session IPs: source_ip, else the enrichment, else the earliest raw event.
--- Shared by the migration and the backfill: fills NULL ip values of a work
--- table (session_id, ip) from raw_events when that table exists.
+-- The raw-events part as SQL text, built in one place and used by the
+-- migration and the backfill: a subquery on the session's raw_events rows,
+-- or NULL when that table (or a column the rule needs) is not there.
 ------------------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@.cowrie_fill_ips_from_raw_events(work_table regclass) RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+CREATE FUNCTION @extschema@.cowrie_raw_event_ip_sql(session_id_expr text) RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = @extschema@, pg_temp
 AS $fn$
 DECLARE
     events regclass := pg_catalog.to_regclass('@extschema@.raw_events');
-    filled bigint;
 BEGIN
     IF events IS NULL
        OR (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute
            WHERE attrelid OPERATOR(pg_catalog.=) events AND NOT attisdropped
              AND attname IN ('session_id', 'payload', 'event_timestamp', 'source', 'source_offset', 'id')) < 6
     THEN
-        RETURN 0;
+        RETURN 'NULL::pg_catalog.text';
     END IF;
-    EXECUTE pg_catalog.format($q$
-        UPDATE %1$s w SET ip = r.ip
-        FROM (SELECT DISTINCT ON (e.session_id) e.session_id, @extschema@.cowrie_event_ip(e.payload) AS ip
-              FROM @extschema@.raw_events e
-              WHERE e.session_id IN (SELECT session_id FROM %1$s WHERE ip IS NULL)
-                AND @extschema@.cowrie_event_ip(e.payload) IS NOT NULL
-              ORDER BY e.session_id, e.event_timestamp NULLS LAST, e.source, e.source_offset, e.id) r
-        WHERE w.session_id OPERATOR(pg_catalog.=) r.session_id AND w.ip IS NULL$q$, work_table);
-    GET DIAGNOSTICS filled = ROW_COUNT;
-    RETURN filled;
+    RETURN pg_catalog.format($q$(SELECT @extschema@.cowrie_event_ip(e.payload)
+        FROM @extschema@.raw_events e
+        WHERE e.session_id OPERATOR(pg_catalog.=) %s AND @extschema@.cowrie_event_ip(e.payload) IS NOT NULL
+        ORDER BY e.event_timestamp NULLS LAST, e.source, e.source_offset, e.id LIMIT 1)$q$, session_id_expr);
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_fill_ips_from_raw_events(regclass) IS
-'Internal: fills NULL ip of a (session_id, ip) work table from the earliest raw_events row carrying an IP';
+COMMENT ON FUNCTION @extschema@.cowrie_raw_event_ip_sql(text) IS
+'Internal: SQL for the canonical IP of the earliest raw_events row of a session that carries one (NULL::text without raw_events)';
 
 ------------------------------------------------------------------------------
 -- The v16 migration (upstream-cowrieprocessor.md §2, without bugs B1-B21).
@@ -192,25 +186,26 @@ RETURN EXISTS (SELECT FROM pg_catalog.pg_constraint c
                WHERE c.conrelid OPERATOR(pg_catalog.=) tbl AND c.conname OPERATOR(pg_catalog.=) con);
 COMMENT ON FUNCTION @extschema@.cowrie_has_constraint(regclass, name) IS 'Internal: does the table have this constraint';
 
--- Writes the snapshot of every session listed in a work table (session_id, ip)
--- in one statement, through cowrie_session_snapshot: the migration and the
+-- Writes the snapshot of every session a query lists as (session_id, ip), in
+-- one statement, through cowrie_session_snapshot: the migration and the
 -- backfill both write here. Non-NULL values are never overwritten, except the
 -- 'XX' sentinel when retry_unenrichable finds a country now. With dry_run it
--- only counts. Returns sessions per outcome.
-CREATE FUNCTION @extschema@.cowrie_apply_snapshots(work_table regclass, retry_unenrichable boolean, dry_run boolean)
-RETURNS TABLE (outcome text, sessions bigint)
+-- only counts. Returns sessions and the last session_id per outcome.
+CREATE FUNCTION @extschema@.cowrie_apply_snapshots(sessions_sql text, retry_unenrichable boolean, dry_run boolean)
+RETURNS TABLE (outcome text, sessions bigint, last_session_id text)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = @extschema@, pg_temp
 AS $fn$
 DECLARE
     decided text := pg_catalog.format($q$
-        FROM %s w
+        FROM (%s) w
         LEFT JOIN @extschema@.ip_inventory i ON i.ip_address OPERATOR(pg_catalog.=) w.ip
         CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(w.ip, i.ip_address IS NOT NULL, i.current_asn,
-            i.geo_country, i.ip_types, i.enrichment, i.enrichment_updated_at) snap$q$, work_table);
+            i.geo_country, i.ip_types, i.enrichment, i.enrichment_updated_at) snap$q$, sessions_sql);
 BEGIN
     IF dry_run THEN
-        RETURN QUERY EXECUTE 'SELECT snap.outcome, pg_catalog.count(*) ' || decided || ' GROUP BY snap.outcome';
+        RETURN QUERY EXECUTE 'SELECT snap.outcome, pg_catalog.count(*), pg_catalog.max(w.session_id)::pg_catalog.text '
+            || decided || ' GROUP BY snap.outcome';
         RETURN;
     END IF;
     RETURN QUERY EXECUTE $q$
@@ -227,13 +222,13 @@ BEGIN
                 enrichment_at = COALESCE(s.enrichment_at, snap.enrichment_at)
             $q$ || decided || $q$
             WHERE s.session_id OPERATOR(pg_catalog.=) w.session_id
-            RETURNING snap.outcome)
-        SELECT outcome, pg_catalog.count(*) FROM written GROUP BY outcome$q$
+            RETURNING snap.outcome, w.session_id)
+        SELECT outcome, pg_catalog.count(*), pg_catalog.max(session_id)::pg_catalog.text FROM written GROUP BY outcome$q$
         USING retry_unenrichable;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_apply_snapshots(regclass, boolean, boolean) IS
-'Internal: writes (or with dry_run counts) the snapshots of the sessions in a (session_id, ip) work table';
+COMMENT ON FUNCTION @extschema@.cowrie_apply_snapshots(text, boolean, boolean) IS
+'Internal: writes (or with dry_run counts) the snapshots of the sessions a (session_id, ip) query lists';
 
 CREATE FUNCTION @extschema@.cowrie_migrate() RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -318,7 +313,11 @@ BEGIN
         LEFT JOIN LATERAL @extschema@.cowrie_enrichment_facts(s.enrichment) f ON true$q$,
         CASE WHEN @extschema@.cowrie_has_column(sessions, 'source_ip')
              THEN 'COALESCE(@extschema@.cowrie_normalize_ip(s.source_ip), f.ip)' ELSE 'f.ip' END);
-    n := @extschema@.cowrie_fill_ips_from_raw_events('pg_temp.cowrie_migrate_facts');
+    EXECUTE 'UPDATE pg_temp.cowrie_migrate_facts f SET ip = r.ip FROM (SELECT session_id, '
+        || @extschema@.cowrie_raw_event_ip_sql('x.session_id')
+        || ' AS ip FROM pg_temp.cowrie_migrate_facts x WHERE x.ip IS NULL) r'
+        || ' WHERE r.ip IS NOT NULL AND f.session_id OPERATOR(pg_catalog.=) r.session_id';
+    GET DIAGNOSTICS n = ROW_COUNT;
     ANALYZE pg_temp.cowrie_migrate_facts;
     SELECT counts || jsonb_build_object(
                'sessions', pg_catalog.count(*),
@@ -405,7 +404,7 @@ BEGIN
             WHERE s.session_id OPERATOR(pg_catalog.=) f.session_id AND s.snapshot_country IS NOT NULL;
         END IF;
         SELECT pg_catalog.sum(a.sessions) INTO n
-        FROM @extschema@.cowrie_apply_snapshots('pg_temp.cowrie_migrate_facts', false, false) a;
+        FROM @extschema@.cowrie_apply_snapshots('SELECT session_id, ip FROM pg_temp.cowrie_migrate_facts', false, false) a;
         counts := counts || jsonb_build_object('sessions_filled', COALESCE(n, 0));
     END IF;
     PERFORM @extschema@.cowrie_migrate_session_indexes();
@@ -764,6 +763,7 @@ AS $fn$
 DECLARE
     sessions regclass := pg_catalog.to_regclass('@extschema@.session_summaries');
     result @extschema@.cowrie_backfill_batch;
+    batch text;
 BEGIN
     IF sessions IS NULL OR NOT @extschema@.cowrie_has_column(sessions, 'snapshot_country') THEN
         RAISE EXCEPTION 'cowrie_snapshot: session_summaries has no snapshot columns yet'
@@ -777,21 +777,17 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value', DETAIL = pg_catalog.format('batch_size is %s.', COALESCE(batch_size::text, 'NULL'));
     END IF;
 
-    IF pg_catalog.to_regclass('pg_temp.cowrie_backfill_work') IS NULL THEN
-        CREATE TEMP TABLE cowrie_backfill_work (session_id varchar(64) PRIMARY KEY, ip text);
-    ELSE
-        TRUNCATE pg_temp.cowrie_backfill_work;
-    END IF;
-    -- Rows the loader holds are skipped and picked up by a later run.
-    EXECUTE pg_catalog.format($q$
-        INSERT INTO pg_temp.cowrie_backfill_work (session_id, ip)
-        SELECT s.session_id, COALESCE(@extschema@.cowrie_normalize_ip(s.source_ip), @extschema@.cowrie_extract_ip(s.enrichment))
-        FROM @extschema@.session_summaries s
-        WHERE (s.snapshot_country IS NULL %s)
-          AND ($1 IS NULL OR s.session_id OPERATOR(pg_catalog.>) $1)
-        ORDER BY s.session_id
-        LIMIT $2
-        %s$q$,
+    -- One statement: pick the batch (rows the loader holds are skipped and
+    -- picked up by a later run), find each IP, write the snapshots.
+    batch := pg_catalog.format($q$
+        SELECT b.session_id, COALESCE(b.ip, %s) AS ip
+        FROM (SELECT s.session_id, COALESCE(@extschema@.cowrie_normalize_ip(s.source_ip), @extschema@.cowrie_extract_ip(s.enrichment)) AS ip
+              FROM @extschema@.session_summaries s
+              WHERE (s.snapshot_country IS NULL %s) %s
+              ORDER BY s.session_id
+              LIMIT %s
+              %s) b$q$,
+        @extschema@.cowrie_raw_event_ip_sql('b.session_id'),
         CASE WHEN retry_unenrichable THEN
             -- Only public IPs: a private one stays XX whatever the inventory says.
             $r$OR (s.snapshot_country OPERATOR(pg_catalog.=) 'XX' AND EXISTS (
@@ -800,18 +796,14 @@ BEGIN
                   AND NOT @extschema@.cowrie_ip_is_private(i.ip_address)
                   AND i.geo_country ~ '^[A-Z]{2}$' AND i.geo_country OPERATOR(pg_catalog.<>) 'XX'))$r$
         ELSE '' END,
-        CASE WHEN dry_run THEN '' ELSE 'FOR UPDATE OF s SKIP LOCKED' END)
-        USING after_session_id, batch_size;
-    GET DIAGNOSTICS result.selected = ROW_COUNT;
-    IF result.selected = 0 THEN
-        result.outcomes := '{}';
-        RETURN result;
-    END IF;
-    PERFORM @extschema@.cowrie_fill_ips_from_raw_events('pg_temp.cowrie_backfill_work');
-    ANALYZE pg_temp.cowrie_backfill_work;
-    SELECT pg_catalog.max(session_id) INTO result.last_session_id FROM pg_temp.cowrie_backfill_work;
-    SELECT COALESCE(pg_catalog.jsonb_object_agg(a.outcome, a.sessions), '{}') INTO result.outcomes
-    FROM @extschema@.cowrie_apply_snapshots('pg_temp.cowrie_backfill_work', retry_unenrichable, dry_run) a;
+        CASE WHEN after_session_id IS NULL THEN ''
+             ELSE pg_catalog.format('AND s.session_id OPERATOR(pg_catalog.>) %L', after_session_id) END,
+        batch_size,
+        CASE WHEN dry_run THEN '' ELSE 'FOR UPDATE OF s SKIP LOCKED' END);
+    SELECT COALESCE(pg_catalog.sum(a.sessions), 0), pg_catalog.max(a.last_session_id),
+           COALESCE(pg_catalog.jsonb_object_agg(a.outcome, a.sessions), '{}')
+      INTO result.selected, result.last_session_id, result.outcomes
+    FROM @extschema@.cowrie_apply_snapshots(batch, retry_unenrichable, dry_run) a;
     RETURN result;
 END
 $fn$;
@@ -894,7 +886,6 @@ BEGIN
             last_notice := pg_catalog.clock_timestamp();
         END IF;
     END LOOP;
-    DROP TABLE IF EXISTS pg_temp.cowrie_backfill_work;
     PERFORM @extschema@.cowrie_backfill_progress(done, total, started, outcomes, true);
     RETURN done;
 END
@@ -952,7 +943,6 @@ BEGIN
             last_notice := pg_catalog.clock_timestamp();
         END IF;
     END LOOP;
-    DROP TABLE IF EXISTS pg_temp.cowrie_backfill_work;
     PERFORM @extschema@.cowrie_backfill_progress(done, total, started, outcomes, true);
     PERFORM pg_catalog.pg_advisory_unlock(lock_class, 1);
 END

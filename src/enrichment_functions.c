@@ -35,20 +35,30 @@ json_root(text *doc, cowrie_jnode *root)
 	return cowrie_text_json_root(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), root);
 }
 
+/* Facts of the document in argument 0; with ip_only the ASN is not read. */
 static void
-facts_of(FunctionCallInfo fcinfo, bool is_jsonb, cowrie_enrichment_facts *facts)
+facts_of(FunctionCallInfo fcinfo, bool is_jsonb, bool ip_only, cowrie_enrichment_facts *facts)
 {
 	cowrie_jnode root;
+	const cowrie_json_ops *ops;
 
 	if (is_jsonb)
 	{
 		cowrie_jsonb_root(PG_GETARG_JSONB_P(0), &root);
-		cowrie_enrichment_extract(&cowrie_jsonb_ops, &root, false, facts);
+		ops = &cowrie_jsonb_ops;
 	}
 	else if (json_root(PG_GETARG_TEXT_PP(0), &root))
-		cowrie_enrichment_extract(&cowrie_text_json_ops, &root, true, facts);
+		ops = &cowrie_text_json_ops;
 	else
+	{
 		memset(facts, 0, sizeof(*facts));
+		return;
+	}
+	/* json keeps key order, so its nested session map has a first key. */
+	if (ip_only)
+		cowrie_enrichment_extract_ip(ops, &root, !is_jsonb, facts);
+	else
+		cowrie_enrichment_extract(ops, &root, !is_jsonb, facts);
 }
 
 static Datum
@@ -56,7 +66,7 @@ extract_ip(FunctionCallInfo fcinfo, bool is_jsonb)
 {
 	cowrie_enrichment_facts facts;
 
-	facts_of(fcinfo, is_jsonb, &facts);
+	facts_of(fcinfo, is_jsonb, true, &facts);
 	if (facts.ip_len == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(facts.ip, (int) facts.ip_len));
@@ -126,7 +136,7 @@ facts_record(FunctionCallInfo fcinfo, bool is_jsonb)
 	bool		nulls[5] = {false, false, false, false, false};
 
 	tupdesc = cowrie_result_tupdesc(fcinfo, "cowrie_enrichment_facts");
-	facts_of(fcinfo, is_jsonb, &facts);
+	facts_of(fcinfo, is_jsonb, false, &facts);
 
 	if (facts.ip_len > 0)
 		values[0] = PointerGetDatum(cstring_to_text_with_len(facts.ip, (int) facts.ip_len));

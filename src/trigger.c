@@ -65,7 +65,7 @@ session_ip(HeapTuple tup, TupleDesc desc, const session_columns *cols)
 	if (TupleDescAttr(desc, cols->enrichment - 1)->atttypid == JSONBOID)
 	{
 		cowrie_jsonb_root(DatumGetJsonbP(d), &root);
-		cowrie_enrichment_extract(&cowrie_jsonb_ops, &root, false, &facts);
+		cowrie_enrichment_extract_ip(&cowrie_jsonb_ops, &root, false, &facts);
 	}
 	else
 	{
@@ -73,7 +73,7 @@ session_ip(HeapTuple tup, TupleDesc desc, const session_columns *cols)
 
 		if (!cowrie_text_json_root(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), &root))
 			return NULL;
-		cowrie_enrichment_extract(&cowrie_text_json_ops, &root, true, &facts);
+		cowrie_enrichment_extract_ip(&cowrie_text_json_ops, &root, true, &facts);
 	}
 	return facts.ip_len > 0 ? cstring_to_text_with_len(facts.ip, (int) facts.ip_len) : NULL;
 }

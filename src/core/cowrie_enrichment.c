@@ -298,8 +298,8 @@ take_asn(const cowrie_json_ops *ops, const cowrie_jnode *block, cowrie_enrichmen
 }
 
 void
-cowrie_enrichment_extract(const cowrie_json_ops *ops, const cowrie_jnode *root,
-						  bool first_key_ordered, cowrie_enrichment_facts *out)
+cowrie_enrichment_extract_ip(const cowrie_json_ops *ops, const cowrie_jnode *root,
+							 bool first_key_ordered, cowrie_enrichment_facts *out)
 {
 	cowrie_jnode a,
 				b;
@@ -313,11 +313,11 @@ cowrie_enrichment_extract(const cowrie_json_ops *ops, const cowrie_jnode *root,
 
 	if (KEY(ops, root, "session_metadata", &a) && a.type == CJ_OBJECT &&
 		KEY(ops, &a, "source_ip", &b) && take_ip(ops, &b, out))
-		goto asn;
+		return;
 	if (KEY(ops, root, "dshield", &a) && a.type == CJ_OBJECT &&
 		KEY(ops, &a, "ip", &b) && b.type == CJ_OBJECT &&
 		KEY(ops, &b, "number", &a) && take_ip(ops, &a, out))
-		goto asn;
+		return;
 	if (session_key(ops, root, first_key_ordered, key, sizeof(key), &keylen, NULL, &unreadable))
 	{
 		out->ip_len = cowrie_ip_canonical(key, keylen, out->ip);
@@ -331,8 +331,17 @@ cowrie_enrichment_extract(const cowrie_json_ops *ops, const cowrie_jnode *root,
 	}
 	else if (unreadable)
 		out->ip_invalid = true;
+}
 
-asn:
+void
+cowrie_enrichment_extract(const cowrie_json_ops *ops, const cowrie_jnode *root,
+						  bool first_key_ordered, cowrie_enrichment_facts *out)
+{
+	cowrie_jnode a;
+
+	cowrie_enrichment_extract_ip(ops, root, first_key_ordered, out);
+	if (root->type != CJ_OBJECT)
+		return;
 	if (KEY(ops, root, "cymru", &a) && take_asn(ops, &a, out))
 		return;
 	if (KEY(ops, root, "maxmind", &a))

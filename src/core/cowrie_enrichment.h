@@ -63,6 +63,10 @@ typedef struct cowrie_enrichment_facts
 void		cowrie_enrichment_extract(const cowrie_json_ops *ops, const cowrie_jnode *root,
 									  bool first_key_ordered, cowrie_enrichment_facts *out);
 
+/* The source IP part alone (asn fields left empty): the per-row hot path. */
+void		cowrie_enrichment_extract_ip(const cowrie_json_ops *ops, const cowrie_jnode *root,
+									  bool first_key_ordered, cowrie_enrichment_facts *out);
+
 /*
  * IP types carried by a SPUR payload, or by an enrichment document holding
  * one (`spur`, or `session.<ip>.spur` of the nested shape): object form

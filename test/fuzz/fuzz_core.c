@@ -618,6 +618,14 @@ fuzz_enrichment(const char *s, size_t n)
 			ordered.asn_invalid == unordered.asn_invalid);
 	if (unordered.ip_len > 0)
 		REQUIRE(ordered.ip_len == unordered.ip_len && memcmp(ordered.ip, unordered.ip, ordered.ip_len) == 0);
+	{
+		/* The IP-only hot path agrees with the full extraction. */
+		cowrie_enrichment_facts ip_only;
+
+		cowrie_enrichment_extract_ip(&cowrie_text_json_ops, &root, true, &ip_only);
+		REQUIRE(ip_only.ip_len == ordered.ip_len && memcmp(ip_only.ip, ordered.ip, ip_only.ip_len) == 0 &&
+				ip_only.ip_invalid == ordered.ip_invalid && !ip_only.asn_found);
+	}
 
 	for (k = 0; k < 2; k++)
 	{
