@@ -132,6 +132,7 @@ const cowrie_json_ops cowrie_jsonb_ops = {
 	jb_object_first_key,
 	jb_string,
 	jb_number_int64,
+	NULL,						/* binary search per key is already cheap */
 };
 
 void

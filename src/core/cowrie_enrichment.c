@@ -180,6 +180,34 @@ text_number_int64(const cowrie_jnode *n, int64_t *out)
 	return n->type == CJ_NUMBER && cowrie_parse_int64(n->ptr, n->len, out);
 }
 
+#define TEXT_MANY_MAX 8
+
+static bool
+text_object_get_many(const cowrie_jnode *obj, const char *const *keys, const size_t *keylens,
+					 int n, cowrie_jnode *out, bool *found)
+{
+	cj_value	o = {obj->type, obj->ptr, obj->len};
+	cj_value	v[TEXT_MANY_MAX];
+	int			i;
+
+	if (obj->type != CJ_OBJECT || n > TEXT_MANY_MAX)
+	{
+		for (i = 0; i < n; i++)
+			found[i] = false;
+		return false;
+	}
+	if (!cj_object_get_many(&o, keys, keylens, n, v, found))
+		return false;
+	for (i = 0; i < n; i++)
+		if (found[i])
+		{
+			out[i].type = v[i].type;
+			out[i].ptr = v[i].p;
+			out[i].len = v[i].len;
+		}
+	return true;
+}
+
 const cowrie_json_ops cowrie_text_json_ops = {
 	text_object_get,
 	text_array_get,
@@ -188,7 +216,31 @@ const cowrie_json_ops cowrie_text_json_ops = {
 	text_object_first_key,
 	text_string,
 	text_number_int64,
+	text_object_get_many,
 };
+
+/* The top-level members the rules read, in one scan where the accessor can. */
+enum
+{
+	TOP_METADATA, TOP_DSHIELD, TOP_SESSION, TOP_CYMRU, TOP_MAXMIND, TOP_COUNT
+};
+static const char *const top_keys[TOP_COUNT] = {"session_metadata", "dshield", "session", "cymru", "maxmind"};
+static const size_t top_keylens[TOP_COUNT] = {16, 7, 7, 5, 7};
+
+static void
+top_members(const cowrie_json_ops *ops, const cowrie_jnode *root, int n,
+			cowrie_jnode *nodes, bool *found)
+{
+	int			i;
+
+	if (ops->object_get_many != NULL)
+	{
+		(void) ops->object_get_many(root, top_keys, top_keylens, n, nodes, found);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		found[i] = ops->object_get(root, top_keys[i], top_keylens[i], &nodes[i]);
+}
 
 bool
 cowrie_text_json_root(const char *doc, size_t len, cowrie_jnode *root)
@@ -235,26 +287,25 @@ take_ip(const cowrie_json_ops *ops, const cowrie_jnode *v, cowrie_enrichment_fac
  * is present and not a valid IP.
  */
 static bool
-session_key(const cowrie_json_ops *ops, const cowrie_jnode *root, bool first_key_ordered,
+session_key(const cowrie_json_ops *ops, const cowrie_jnode *sessions, bool first_key_ordered,
 			char *buf, size_t bufsize, size_t *len, cowrie_jnode *entry, bool *unreadable)
 {
-	cowrie_jnode sessions;
 	size_t		count;
 
 	if (unreadable != NULL)
 		*unreadable = false;
-	if (!KEY(ops, root, "session", &sessions) || sessions.type != CJ_OBJECT)
+	if (sessions == NULL || sessions->type != CJ_OBJECT)
 		return false;
-	count = ops->object_count(&sessions);
+	count = ops->object_count(sessions);
 	if (count == 0 || (count > 1 && !first_key_ordered))
 		return false;
-	if (!ops->object_first_key(&sessions, buf, bufsize, len))
+	if (!ops->object_first_key(sessions, buf, bufsize, len))
 	{
 		if (unreadable != NULL)
 			*unreadable = true;
 		return false;
 	}
-	if (entry != NULL && !ops->object_get(&sessions, buf, *len, entry))
+	if (entry != NULL && !ops->object_get(sessions, buf, *len, entry))
 		return false;
 	return true;
 }
@@ -297,9 +348,10 @@ take_asn(const cowrie_json_ops *ops, const cowrie_jnode *block, cowrie_enrichmen
 	return true;
 }
 
-void
-cowrie_enrichment_extract_ip(const cowrie_json_ops *ops, const cowrie_jnode *root,
-							 bool first_key_ordered, cowrie_enrichment_facts *out)
+/* The source IP from the top-level members (TOP_METADATA .. TOP_SESSION). */
+static void
+extract_ip_from(const cowrie_json_ops *ops, const cowrie_jnode *top, const bool *found,
+				bool first_key_ordered, cowrie_enrichment_facts *out)
 {
 	cowrie_jnode a,
 				b;
@@ -307,18 +359,15 @@ cowrie_enrichment_extract_ip(const cowrie_json_ops *ops, const cowrie_jnode *roo
 	size_t		keylen;
 	bool		unreadable;
 
-	memset(out, 0, sizeof(*out));
-	if (root->type != CJ_OBJECT)
+	if (found[TOP_METADATA] && top[TOP_METADATA].type == CJ_OBJECT &&
+		KEY(ops, &top[TOP_METADATA], "source_ip", &b) && take_ip(ops, &b, out))
 		return;
-
-	if (KEY(ops, root, "session_metadata", &a) && a.type == CJ_OBJECT &&
-		KEY(ops, &a, "source_ip", &b) && take_ip(ops, &b, out))
-		return;
-	if (KEY(ops, root, "dshield", &a) && a.type == CJ_OBJECT &&
-		KEY(ops, &a, "ip", &b) && b.type == CJ_OBJECT &&
+	if (found[TOP_DSHIELD] && top[TOP_DSHIELD].type == CJ_OBJECT &&
+		KEY(ops, &top[TOP_DSHIELD], "ip", &b) && b.type == CJ_OBJECT &&
 		KEY(ops, &b, "number", &a) && take_ip(ops, &a, out))
 		return;
-	if (session_key(ops, root, first_key_ordered, key, sizeof(key), &keylen, NULL, &unreadable))
+	if (session_key(ops, found[TOP_SESSION] ? &top[TOP_SESSION] : NULL, first_key_ordered,
+					key, sizeof(key), &keylen, NULL, &unreadable))
 	{
 		out->ip_len = cowrie_ip_canonical(key, keylen, out->ip);
 		if (out->ip_len > 0)
@@ -334,18 +383,35 @@ cowrie_enrichment_extract_ip(const cowrie_json_ops *ops, const cowrie_jnode *roo
 }
 
 void
+cowrie_enrichment_extract_ip(const cowrie_json_ops *ops, const cowrie_jnode *root,
+							 bool first_key_ordered, cowrie_enrichment_facts *out)
+{
+	cowrie_jnode top[TOP_COUNT];
+	bool		found[TOP_COUNT];
+
+	memset(out, 0, sizeof(*out));
+	if (root->type != CJ_OBJECT)
+		return;
+	top_members(ops, root, TOP_SESSION + 1, top, found);
+	extract_ip_from(ops, top, found, first_key_ordered, out);
+}
+
+void
 cowrie_enrichment_extract(const cowrie_json_ops *ops, const cowrie_jnode *root,
 						  bool first_key_ordered, cowrie_enrichment_facts *out)
 {
-	cowrie_jnode a;
+	cowrie_jnode top[TOP_COUNT];
+	bool		found[TOP_COUNT];
 
-	cowrie_enrichment_extract_ip(ops, root, first_key_ordered, out);
+	memset(out, 0, sizeof(*out));
 	if (root->type != CJ_OBJECT)
 		return;
-	if (KEY(ops, root, "cymru", &a) && take_asn(ops, &a, out))
+	top_members(ops, root, TOP_COUNT, top, found);
+	extract_ip_from(ops, top, found, first_key_ordered, out);
+	if (found[TOP_CYMRU] && take_asn(ops, &top[TOP_CYMRU], out))
 		return;
-	if (KEY(ops, root, "maxmind", &a))
-		take_asn(ops, &a, out);
+	if (found[TOP_MAXMIND])
+		take_asn(ops, &top[TOP_MAXMIND], out);
 }
 
 static void
@@ -452,6 +518,7 @@ cowrie_enrichment_ip_types(const cowrie_json_ops *ops, const cowrie_jnode *root,
 						   bool first_key_ordered, cowrie_typeset *out)
 {
 	cowrie_jnode spur,
+				sessions,
 				entry;
 	char		key[VALUE_BUF];
 	size_t		keylen;
@@ -459,8 +526,8 @@ cowrie_enrichment_ip_types(const cowrie_json_ops *ops, const cowrie_jnode *root,
 	cowrie_typeset_init(out);
 	if (root->type == CJ_OBJECT && KEY(ops, root, "spur", &spur))
 		spur_payload_types(ops, &spur, out);
-	else if (root->type == CJ_OBJECT &&
-			 session_key(ops, root, first_key_ordered, key, sizeof(key), &keylen, &entry, NULL) &&
+	else if (root->type == CJ_OBJECT && KEY(ops, root, "session", &sessions) &&
+			 session_key(ops, &sessions, first_key_ordered, key, sizeof(key), &keylen, &entry, NULL) &&
 			 entry.type == CJ_OBJECT && KEY(ops, &entry, "spur", &spur))
 		spur_payload_types(ops, &spur, out);
 	else

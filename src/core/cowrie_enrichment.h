@@ -35,6 +35,9 @@ typedef struct cowrie_json_ops
 	bool		(*string) (const cowrie_jnode *s, char *buf, size_t bufsize, size_t *len);
 	/* An integral JSON number that fits int64. */
 	bool		(*number_int64) (const cowrie_jnode *n, int64_t *out);
+	/* Optional: several members in one pass (text); NULL means one object_get each. */
+	bool		(*object_get_many) (const cowrie_jnode *obj, const char *const *keys, const size_t *keylens,
+									int n, cowrie_jnode *out, bool *found);
 } cowrie_json_ops;
 
 /* An integer in JSON number text (15169 or 15169.0), within int64. */

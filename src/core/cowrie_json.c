@@ -462,6 +462,40 @@ cj_object_get(const cj_value *obj, const char *key, size_t keylen, cj_value *out
 	return true;
 }
 
+bool
+cj_object_get_many(const cj_value *obj, const char *const *keys, const size_t *keylens, int n,
+				   cj_value *out, bool *found)
+{
+	cj_iter		it;
+	cj_value	k,
+				v;
+	int			r,
+				i;
+
+	for (i = 0; i < n; i++)
+		found[i] = false;
+	if (!is_container(obj, '{'))
+		return false;
+	iter_init(&it, obj, true);
+	while ((r = iter_next(&it, &k, &v)) == 1)
+	{
+		for (i = 0; i < n; i++)
+			if (key_equals(&k, keys[i], keylens[i]))
+			{
+				out[i] = v;
+				found[i] = true;
+			}
+	}
+	if (r < 0)
+	{
+		/* as cj_object_get: a malformed member could hide a later duplicate */
+		for (i = 0; i < n; i++)
+			found[i] = false;
+		return false;
+	}
+	return true;
+}
+
 size_t
 cj_object_count(const cj_value *obj)
 {

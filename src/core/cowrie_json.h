@@ -35,6 +35,13 @@ bool		cj_root(const char *doc, size_t len, cj_value *out);
 /* Member of an object by key (compared after de-escaping); last one wins, as jsonb. */
 bool		cj_object_get(const cj_value *obj, const char *key, size_t keylen, cj_value *out);
 
+/*
+ * Several members in one scan: found[i] and out[i] for keys[i] (last one
+ * wins). False, with nothing found, when the object is malformed.
+ */
+bool		cj_object_get_many(const cj_value *obj, const char *const *keys, const size_t *keylens,
+							   int n, cj_value *out, bool *found);
+
 /* Number of members of an object, and the first member's raw key string. */
 size_t		cj_object_count(const cj_value *obj);
 bool		cj_object_first_key(const cj_value *obj, cj_value *key_out);
