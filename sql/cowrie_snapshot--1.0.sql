@@ -197,9 +197,13 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = @extschema@, pg_temp
 AS $fn$
 DECLARE
+    -- The OFFSET 0 fences keep each session's IP computed once (it may run a
+    -- raw_events subquery) and make the inventory an index probe per session
+    -- rather than a hash of the whole inventory for every batch.
     decided text := pg_catalog.format($q$
-        FROM (%s) w
-        LEFT JOIN @extschema@.ip_inventory i ON i.ip_address OPERATOR(pg_catalog.=) w.ip
+        FROM (SELECT * FROM (%s) w0 OFFSET 0) w
+        LEFT JOIN LATERAL (SELECT * FROM @extschema@.ip_inventory i0
+                           WHERE i0.ip_address OPERATOR(pg_catalog.=) w.ip OFFSET 0) i ON true
         CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(w.ip, i.ip_address IS NOT NULL, i.current_asn,
             i.geo_country, i.ip_types, i.enrichment, i.enrichment_updated_at) snap$q$, sessions_sql);
 BEGIN
@@ -855,6 +859,24 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_eligible(boolean) IS 'Internal: sessions a backfill may examine (upper bound with retry)';
 
+-- After a run that wrote many rows the planner's statistics still say the
+-- snapshot columns are all NULL, and the next run's keyset query would walk the
+-- whole primary key to find nothing. The table's owner refreshes them.
+CREATE FUNCTION @extschema@.cowrie_backfill_refresh_statistics(written bigint, dry_run boolean) RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = @extschema@, pg_temp
+AS $fn$
+BEGIN
+    IF NOT dry_run AND written > 0 AND pg_catalog.pg_has_role(
+           (SELECT c.relowner FROM pg_catalog.pg_class c
+            WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.session_summaries'::regclass), 'USAGE') THEN
+        ANALYZE @extschema@.session_summaries;
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_refresh_statistics(bigint, boolean) IS
+'Internal: ANALYZE session_summaries after a backfill run that wrote rows, when the caller owns it';
+
 CREATE FUNCTION @extschema@.cowrie_backfill(
     batch_size integer DEFAULT 1000, max_batches integer DEFAULT NULL,
     dry_run boolean DEFAULT false, retry_unenrichable boolean DEFAULT false)
@@ -886,6 +908,7 @@ BEGIN
             last_notice := pg_catalog.clock_timestamp();
         END IF;
     END LOOP;
+    PERFORM @extschema@.cowrie_backfill_refresh_statistics(done, dry_run);
     PERFORM @extschema@.cowrie_backfill_progress(done, total, started, outcomes, true);
     RETURN done;
 END
@@ -943,6 +966,7 @@ BEGIN
             last_notice := pg_catalog.clock_timestamp();
         END IF;
     END LOOP;
+    PERFORM @extschema@.cowrie_backfill_refresh_statistics(done, false);
     PERFORM @extschema@.cowrie_backfill_progress(done, total, started, outcomes, true);
     PERFORM pg_catalog.pg_advisory_unlock(lock_class, 1);
 END
