@@ -427,6 +427,16 @@ BEGIN
     END IF;
     phase_seconds := phase_seconds || jsonb_build_object('phase5_foreign_keys', pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - t)::numeric, 3));
 
+    -- Describe the tables for \d+, without replacing an operator's own comment.
+    IF pg_catalog.obj_description('@extschema@.ip_inventory'::regclass, 'pg_class') IS NULL THEN
+        COMMENT ON TABLE @extschema@.ip_inventory IS
+            'One row per attacking IP (canonical text): its current enrichment, ASN, country and IP types (cowrie schema v16)';
+    END IF;
+    IF pg_catalog.obj_description('@extschema@.asn_inventory'::regclass, 'pg_class') IS NULL THEN
+        COMMENT ON TABLE @extschema@.asn_inventory IS
+            'One row per autonomous system seen in the sessions or referenced by ip_inventory (cowrie schema v16)';
+    END IF;
+
     -- Tables holding user data are never extension members: DROP EXTENSION keeps them, pg_dump dumps them.
     SELECT oid INTO ext_oid FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'cowrie_snapshot';
     IF ext_oid IS NOT NULL THEN
