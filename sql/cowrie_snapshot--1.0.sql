@@ -311,12 +311,14 @@ BEGIN
     DROP TABLE IF EXISTS pg_temp.cowrie_migrate_facts;
     EXECUTE pg_catalog.format($q$
         CREATE TEMP TABLE cowrie_migrate_facts AS
-        SELECT s.session_id, %s AS ip, f.ip_invalid, f.asn, f.asn_invalid, f.nul_escape,
+        SELECT s.session_id, %s AS ip, (s.f).ip_invalid, (s.f).asn, (s.f).asn_invalid, (s.f).nul_escape,
                s.first_event_at, s.last_event_at, s.created_at
-        FROM @extschema@.session_summaries s
-        LEFT JOIN LATERAL @extschema@.cowrie_enrichment_facts(s.enrichment) f ON true$q$,
-        CASE WHEN @extschema@.cowrie_has_column(sessions, 'source_ip')
-             THEN 'COALESCE(@extschema@.cowrie_normalize_ip(s.source_ip), f.ip)' ELSE 'f.ip' END);
+        -- The fence evaluates the facts once per row, not once per field.
+        FROM (SELECT session_id, %s AS source_ip, @extschema@.cowrie_enrichment_facts(enrichment) AS f,
+                     first_event_at, last_event_at, created_at
+              FROM @extschema@.session_summaries OFFSET 0) s$q$,
+        'COALESCE(@extschema@.cowrie_normalize_ip(s.source_ip), (s.f).ip)',
+        CASE WHEN @extschema@.cowrie_has_column(sessions, 'source_ip') THEN 'source_ip' ELSE 'NULL::pg_catalog.text' END);
     EXECUTE 'UPDATE pg_temp.cowrie_migrate_facts f SET ip = r.ip FROM (SELECT session_id, '
         || @extschema@.cowrie_raw_event_ip_sql('x.session_id')
         || ' AS ip FROM pg_temp.cowrie_migrate_facts x WHERE x.ip IS NULL) r'
@@ -606,7 +608,9 @@ BEGIN
         ALTER TABLE @extschema@.session_summaries ADD COLUMN snapshot_asn integer;
     END IF;
     IF NOT @extschema@.cowrie_has_column(sessions, 'snapshot_country') THEN
-        ALTER TABLE @extschema@.session_summaries ADD COLUMN snapshot_country varchar(2);
+        -- With the new column, so the check costs one scan of the table, not two.
+        ALTER TABLE @extschema@.session_summaries ADD COLUMN snapshot_country varchar(2)
+            CONSTRAINT snapshot_country_iso CHECK (snapshot_country IS NULL OR snapshot_country ~ '^[A-Z]{2}$');
     END IF;
     IF NOT @extschema@.cowrie_has_column(sessions, 'snapshot_ip_type') THEN
         ALTER TABLE @extschema@.session_summaries ADD COLUMN snapshot_ip_type text;
