@@ -828,68 +828,104 @@ $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_step(integer, text, boolean, boolean) IS
 'One backfill batch: the next batch_size eligible sessions after the watermark, written in one statement';
 
--- Adds one batch's outcome counts into a running total.
-CREATE FUNCTION @extschema@.cowrie_add_outcomes(total jsonb, batch jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = @extschema@, pg_temp
-RETURN (SELECT COALESCE(pg_catalog.jsonb_object_agg(k, v), '{}') FROM (
-        SELECT k, pg_catalog.sum(v::bigint) AS v
-        FROM (SELECT * FROM pg_catalog.jsonb_each_text(total) UNION ALL SELECT * FROM pg_catalog.jsonb_each_text(batch)) e(k, v)
-        GROUP BY k) t);
-COMMENT ON FUNCTION @extschema@.cowrie_add_outcomes(jsonb, jsonb) IS 'Internal: sums outcome counts';
+-- A run's state, kept by the batch loops of cowrie_backfill and
+-- cowrie_backfill_commit, which differ only in committing.
+CREATE TYPE @extschema@.cowrie_backfill_run AS (
+    started timestamptz,
+    last_notice timestamptz,
+    total bigint,              -- eligible sessions when the run started
+    done bigint,
+    batches integer,
+    watermark text,            -- the last session_id done: the next batch starts after it
+    outcomes jsonb             -- sessions per outcome so far
+);
+COMMENT ON TYPE @extschema@.cowrie_backfill_run IS 'Internal: the state of a backfill run';
 
--- Progress NOTICE: done/total, rate and ETA.
-CREATE FUNCTION @extschema@.cowrie_backfill_progress(done bigint, total bigint, started timestamptz, outcomes jsonb, final boolean)
-RETURNS void
+CREATE FUNCTION @extschema@.cowrie_backfill_run_start(retry_unenrichable boolean) RETURNS @extschema@.cowrie_backfill_run
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = @extschema@, pg_temp
+AS $fn$
+DECLARE
+    run @extschema@.cowrie_backfill_run;
+BEGIN
+    run.started := pg_catalog.clock_timestamp();
+    run.last_notice := run.started;
+    EXECUTE 'SELECT pg_catalog.count(*) FROM @extschema@.session_summaries WHERE snapshot_country IS NULL'
+        || CASE WHEN retry_unenrichable THEN $q$ OR snapshot_country OPERATOR(pg_catalog.=) 'XX'$q$ ELSE '' END
+        INTO run.total;
+    run.done := 0;
+    run.batches := 0;
+    run.outcomes := '{}';
+    RETURN run;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_start(boolean) IS
+'Internal: a new backfill run; counts the sessions it may examine (an upper bound with retry)';
+
+-- NOTICE with done/total, rate and ETA; the numbers go in the DETAIL.
+CREATE FUNCTION @extschema@.cowrie_backfill_run_notice(run @extschema@.cowrie_backfill_run, final boolean) RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL SAFE
 SET search_path = @extschema@, pg_temp
 AS $fn$
 DECLARE
-    seconds numeric := GREATEST(extract(epoch FROM pg_catalog.clock_timestamp() - started)::numeric, 0.001);
-    rate numeric := done / seconds;
+    seconds numeric := GREATEST(extract(epoch FROM pg_catalog.clock_timestamp() - run.started)::numeric, 0.001);
+    rate numeric := run.done / seconds;
 BEGIN
-    RAISE NOTICE 'cowrie_backfill: %/% sessions%', done, total, CASE WHEN final THEN ', done' ELSE '' END
+    RAISE NOTICE 'cowrie_backfill: %/% sessions%', run.done, run.total, CASE WHEN final THEN ', done' ELSE '' END
         USING DETAIL = pg_catalog.format('%s %% in %s s, %s sessions/s%s; outcomes: %s',
-            CASE WHEN total > 0 THEN pg_catalog.round(100.0 * done / total, 1) ELSE 100 END,
+            CASE WHEN run.total > 0 THEN pg_catalog.round(100.0 * run.done / run.total, 1) ELSE 100 END,
             pg_catalog.round(seconds, 1), pg_catalog.round(rate),
-            CASE WHEN NOT final AND rate > 0 THEN pg_catalog.format(', ETA %s s', pg_catalog.round(GREATEST(total - done, 0) / rate)) ELSE '' END,
-            outcomes);
+            CASE WHEN NOT final AND rate > 0 THEN pg_catalog.format(', ETA %s s', pg_catalog.round(GREATEST(run.total - run.done, 0) / rate)) ELSE '' END,
+            run.outcomes);
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_backfill_progress(bigint, bigint, timestamptz, jsonb, boolean) IS 'Internal: backfill progress NOTICE';
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_notice(@extschema@.cowrie_backfill_run, boolean) IS 'Internal: backfill progress NOTICE';
 
-CREATE FUNCTION @extschema@.cowrie_backfill_eligible(retry_unenrichable boolean) RETURNS bigint
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+-- Adds a batch to the run, and reports about every 10 seconds.
+CREATE FUNCTION @extschema@.cowrie_backfill_run_add(run @extschema@.cowrie_backfill_run, batch @extschema@.cowrie_backfill_batch)
+RETURNS @extschema@.cowrie_backfill_run
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE
 SET search_path = @extschema@, pg_temp
 AS $fn$
-DECLARE
-    n bigint;
 BEGIN
-    EXECUTE 'SELECT pg_catalog.count(*) FROM @extschema@.session_summaries WHERE snapshot_country IS NULL'
-        || CASE WHEN retry_unenrichable THEN $q$ OR snapshot_country OPERATOR(pg_catalog.=) 'XX'$q$ ELSE '' END
-        INTO n;
-    RETURN n;
+    run.batches := run.batches + 1;
+    run.done := run.done + batch.selected;
+    run.watermark := batch.last_session_id;
+    run.outcomes := (SELECT COALESCE(pg_catalog.jsonb_object_agg(k, v), '{}') FROM (
+        SELECT k, pg_catalog.sum(v::bigint) AS v
+        FROM (SELECT * FROM pg_catalog.jsonb_each_text(run.outcomes)
+              UNION ALL SELECT * FROM pg_catalog.jsonb_each_text(batch.outcomes)) e(k, v)
+        GROUP BY k) t);
+    IF pg_catalog.clock_timestamp() - run.last_notice >= interval '10 seconds' THEN
+        PERFORM @extschema@.cowrie_backfill_run_notice(run, false);
+        run.last_notice := pg_catalog.clock_timestamp();
+    END IF;
+    RETURN run;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_backfill_eligible(boolean) IS 'Internal: sessions a backfill may examine (upper bound with retry)';
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_add(@extschema@.cowrie_backfill_run, @extschema@.cowrie_backfill_batch) IS
+'Internal: adds a batch to a backfill run';
 
--- After a run that wrote many rows the planner's statistics still say the
--- snapshot columns are all NULL, and the next run's keyset query would walk the
--- whole primary key to find nothing. The table's owner refreshes them.
-CREATE FUNCTION @extschema@.cowrie_backfill_refresh_statistics(written bigint, dry_run boolean) RETURNS void
+-- The end of a run: after one that wrote rows the planner's statistics still
+-- say the snapshot columns are all NULL, and the next run's keyset query
+-- would walk the whole primary key to find nothing, so the table's owner
+-- refreshes them. Returns the sessions processed.
+CREATE FUNCTION @extschema@.cowrie_backfill_run_finish(run @extschema@.cowrie_backfill_run, dry_run boolean) RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = @extschema@, pg_temp
 AS $fn$
 BEGIN
-    IF NOT dry_run AND written > 0 AND pg_catalog.pg_has_role(
+    IF NOT dry_run AND run.done > 0 AND pg_catalog.pg_has_role(
            (SELECT c.relowner FROM pg_catalog.pg_class c
             WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.session_summaries'::regclass), 'USAGE') THEN
         ANALYZE @extschema@.session_summaries;
     END IF;
+    PERFORM @extschema@.cowrie_backfill_run_notice(run, true);
+    RETURN run.done;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_backfill_refresh_statistics(bigint, boolean) IS
-'Internal: ANALYZE session_summaries after a backfill run that wrote rows, when the caller owns it';
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_finish(@extschema@.cowrie_backfill_run, boolean) IS
+'Internal: ends a backfill run (statistics, final NOTICE)';
 
 CREATE FUNCTION @extschema@.cowrie_backfill(
     batch_size integer DEFAULT 1000, max_batches integer DEFAULT NULL,
@@ -899,32 +935,16 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = @extschema@, pg_temp
 AS $fn$
 DECLARE
-    started timestamptz := pg_catalog.clock_timestamp();
-    last_notice timestamptz := started;
-    total bigint;
-    done bigint := 0;
-    batches integer := 0;
-    watermark text;
+    run @extschema@.cowrie_backfill_run := @extschema@.cowrie_backfill_run_start(retry_unenrichable);
     batch @extschema@.cowrie_backfill_batch;
-    outcomes jsonb := '{}';
 BEGIN
-    total := @extschema@.cowrie_backfill_eligible(retry_unenrichable);
     LOOP
-        EXIT WHEN max_batches IS NOT NULL AND batches >= max_batches;
-        batch := @extschema@.cowrie_backfill_step(batch_size, watermark, dry_run, retry_unenrichable);
+        EXIT WHEN max_batches IS NOT NULL AND run.batches >= max_batches;
+        batch := @extschema@.cowrie_backfill_step(batch_size, run.watermark, dry_run, retry_unenrichable);
         EXIT WHEN batch.selected = 0;
-        batches := batches + 1;
-        done := done + batch.selected;
-        watermark := batch.last_session_id;
-        outcomes := @extschema@.cowrie_add_outcomes(outcomes, batch.outcomes);
-        IF pg_catalog.clock_timestamp() - last_notice >= interval '10 seconds' THEN
-            PERFORM @extschema@.cowrie_backfill_progress(done, total, started, outcomes, false);
-            last_notice := pg_catalog.clock_timestamp();
-        END IF;
+        run := @extschema@.cowrie_backfill_run_add(run, batch);
     END LOOP;
-    PERFORM @extschema@.cowrie_backfill_refresh_statistics(done, dry_run);
-    PERFORM @extschema@.cowrie_backfill_progress(done, total, started, outcomes, true);
-    RETURN done;
+    RETURN @extschema@.cowrie_backfill_run_finish(run, dry_run);
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill(integer, integer, boolean, boolean) IS
@@ -938,14 +958,8 @@ LANGUAGE plpgsql
 -- operator below is qualified instead.
 AS $fn$
 DECLARE
-    started timestamptz := pg_catalog.clock_timestamp();
-    last_notice timestamptz := started;
-    total bigint;
-    done bigint := 0;
-    batches integer := 0;
-    watermark text;
+    run @extschema@.cowrie_backfill_run;
     batch @extschema@.cowrie_backfill_batch;
-    outcomes jsonb := '{}';
     -- Advisory lock (1668249458, 1): 1668249458 is 'cowr' in ASCII.
     lock_class integer := 1668249458;
 BEGIN
@@ -963,25 +977,17 @@ BEGIN
     END IF;
     -- The count waits for table locks too: bound it like a batch (the COMMIT resets it).
     PERFORM pg_catalog.set_config('lock_timeout', batch_lock_timeout, true);
-    total := @extschema@.cowrie_backfill_eligible(retry_unenrichable);
+    run := @extschema@.cowrie_backfill_run_start(retry_unenrichable);
     COMMIT;
     LOOP
-        EXIT WHEN max_batches IS NOT NULL AND batches OPERATOR(pg_catalog.>=) max_batches;
+        EXIT WHEN max_batches IS NOT NULL AND run.batches OPERATOR(pg_catalog.>=) max_batches;
         PERFORM pg_catalog.set_config('lock_timeout', batch_lock_timeout, true);
-        batch := @extschema@.cowrie_backfill_step(batch_size, watermark, false, retry_unenrichable);
+        batch := @extschema@.cowrie_backfill_step(batch_size, run.watermark, false, retry_unenrichable);
         COMMIT;
         EXIT WHEN batch.selected OPERATOR(pg_catalog.=) 0;
-        batches := batches OPERATOR(pg_catalog.+) 1;
-        done := done OPERATOR(pg_catalog.+) batch.selected;
-        watermark := batch.last_session_id;
-        outcomes := @extschema@.cowrie_add_outcomes(outcomes, batch.outcomes);
-        IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) last_notice OPERATOR(pg_catalog.>=) interval '10 seconds' THEN
-            PERFORM @extschema@.cowrie_backfill_progress(done, total, started, outcomes, false);
-            last_notice := pg_catalog.clock_timestamp();
-        END IF;
+        run := @extschema@.cowrie_backfill_run_add(run, batch);
     END LOOP;
-    PERFORM @extschema@.cowrie_backfill_refresh_statistics(done, false);
-    PERFORM @extschema@.cowrie_backfill_progress(done, total, started, outcomes, true);
+    PERFORM @extschema@.cowrie_backfill_run_finish(run, false);
     PERFORM pg_catalog.pg_advisory_unlock(lock_class, 1);
 END
 $fn$;

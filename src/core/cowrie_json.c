@@ -636,34 +636,6 @@ cj_has_nul_escape(const char *doc, size_t len)
 	return find_nul_escape(doc, doc + len, &in_string) != NULL;
 }
 
-size_t
-cj_sanitize(const char *doc, size_t len, char *out)
-{
-	const char *p = doc;
-	const char *end;
-	char	   *o = out;
-	bool		in_string = false;
-
-	if (doc == NULL || out == NULL)
-		return 0;
-	end = doc + len;
-	while (p < end)
-	{
-		const char *hit = find_nul_escape(p, end, &in_string);
-		size_t		n = (size_t) ((hit != NULL ? hit : end) - p);
-
-		memcpy(o, p, n);
-		o += n;
-		p += n;
-		if (hit == NULL)
-			break;
-		memcpy(o, "\\ufffd", 6);
-		o += 6;
-		p += 6;
-	}
-	return (size_t) (o - out);
-}
-
 static int
 hex4_value(const char *p)
 {

@@ -59,16 +59,9 @@ bool		cj_string_decode(const cj_value *s, char *buf, size_t bufsize, size_t *out
 
 /*
  * Does the text contain a \u0000 escape inside a string (the one escape
- * jsonb cannot store)? Used to decide whether a json document needs
- * cj_sanitize before it can be converted to jsonb.
+ * jsonb cannot store)? Reported as a data-quality flag.
  */
 bool		cj_has_nul_escape(const char *doc, size_t len);
-
-/*
- * Copy doc into out (at least len bytes), replacing each \u0000 escape with
- * \ufffd; returns the length written (equal to len).
- */
-size_t		cj_sanitize(const char *doc, size_t len, char *out);
 
 /* Output capacity cj_make_jsonb_storable needs for len input bytes. */
 #define CJ_STORABLE_CAPACITY(len) (2 * (len) + 2)

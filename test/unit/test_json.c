@@ -336,7 +336,8 @@ static void
 test_nul(void)
 {
 	size_t		i;
-	char		out[128];
+	char		out[CJ_STORABLE_CAPACITY(64)];
+	bool		changed;
 
 	for (i = 0; i < LENGTHOF(nul_cases); i++)
 	{
@@ -346,13 +347,14 @@ test_nul(void)
 
 		CHECK(cj_has_nul_escape(d, len) == nul_cases[i].has, "has_nul_escape(%s)", d);
 		memset(out, 'Z', sizeof(out));
-		n = cj_sanitize(d, len, out);
+		n = cj_make_jsonb_storable(d, len, out, &changed);
 		CHECK(n == len && memcmp(out, nul_cases[i].sanitized, len) == 0 && out[len] == 'Z',
-			  "sanitize(%s) = %.*s", d, (int) n, out);
-		CHECK(!cj_has_nul_escape(out, n), "sanitized text of %s is clean", d);
+			  "storable(%s) = %.*s", d, (int) n, out);
+		CHECK(changed == nul_cases[i].has, "storable(%s) changed", d);
+		CHECK(!cj_has_nul_escape(out, n), "storable text of %s has no NUL escape", d);
 	}
 	CHECK(!cj_has_nul_escape(NULL, 0), "NULL");
-	CHECK(cj_sanitize(NULL, 0, out) == 0, "NULL sanitize");
+	CHECK(cj_make_jsonb_storable(NULL, 0, out, &changed) == 0, "NULL storable");
 	/* len bounds the scan */
 	CHECK(!cj_has_nul_escape("\"\\u0000\"", 6), "escape cut by len");
 }
