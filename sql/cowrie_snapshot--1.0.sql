@@ -416,7 +416,8 @@ BEGIN
     PERFORM @extschema@.cowrie_migrate_session_indexes();
     -- The new columns have no statistics yet; without them the backfill's
     -- keyset query is planned as a full sort of every NULL row per batch.
-    ANALYZE @extschema@.session_summaries, @extschema@.ip_inventory, @extschema@.asn_inventory;
+    ANALYZE @extschema@.session_summaries (source_ip, snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at),
+            @extschema@.ip_inventory, @extschema@.asn_inventory;
     phase_seconds := phase_seconds || jsonb_build_object('phase4_snapshots', pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - t)::numeric, 3));
 
     -- Phase 5: foreign keys, the ingestion trigger, the version.
@@ -918,7 +919,7 @@ BEGIN
     IF NOT dry_run AND run.done > 0 AND pg_catalog.pg_has_role(
            (SELECT c.relowner FROM pg_catalog.pg_class c
             WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.session_summaries'::regclass), 'USAGE') THEN
-        ANALYZE @extschema@.session_summaries;
+        ANALYZE @extschema@.session_summaries (source_ip, snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at);
     END IF;
     PERFORM @extschema@.cowrie_backfill_run_notice(run, true);
     RETURN run.done;

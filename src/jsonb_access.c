@@ -107,7 +107,12 @@ jb_object_first_key(const cowrie_jnode *obj, char *buf, size_t bufsize, size_t *
 static bool
 jb_string(const cowrie_jnode *s, char *buf, size_t bufsize, size_t *len)
 {
-	return s->type == CJ_STRING && copy_text(s->ptr, s->len, buf, bufsize, len);
+	/* jsonb refuses \u0000, so its strings need no NUL check: copy only. */
+	if (s->type != CJ_STRING || s->len > bufsize)
+		return false;
+	memcpy(buf, s->ptr, s->len);
+	*len = s->len;
+	return true;
 }
 
 static bool

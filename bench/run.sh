@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The benchmark: the extension against its peers, side by side, on a throwaway
+# PostgreSQL 15 cluster with durable settings (fsync, synchronous_commit and
+# full_page_writes on).
+#
+#   bash bench/run.sh                      (N=1000000 sessions, RUNS=3)
+#   N=100000 RUNS=3 bash bench/run.sh      (what BENCHMARKS.md quotes first)
+#
+# Variables:
+#   N                 sessions in the generated v15 database (default 1000000)
+#   RUNS              runs of each benchmark, each on a fresh database copy (default 3)
+#   SCALE_BASE        the smaller size the scaling benchmark compares N with (default 100000)
+#   CLIENT_LOOP_MAX   largest size at which the client-loop peer runs (default 1000000);
+#                     above it the peer is reported as not run
+#   BENCH_PORT        port of the throwaway cluster's unix socket (default 55497)
+#
+# Writes the markdown report to stdout, bench/results/<timestamp>.md (and .json)
+# and regenerates BENCHMARKS.md from the latest result of each N (N >= 100000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. tools/deps.sh
+install_deps python3-psycopg
+. tools/cluster.sh
+
+export N=${N:-1000000} RUNS=${RUNS:-3}
+export SCALE_BASE=${SCALE_BASE:-100000} CLIENT_LOOP_MAX=${CLIENT_LOOP_MAX:-1000000}
+BENCH_PORT=${BENCH_PORT:-55497}
+BENCH_DIR=/tmp/cowrie_bench_$BENCH_PORT
+
+echo "== building and installing the extension (PG_CONFIG=$PG_CONFIG)"
+make -s PG_CONFIG="$PG_CONFIG" >/dev/null
+make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+
+# Durable settings: the cluster helper passes fsync=off, the later -c wins.
+# autovacuum is off so that one run's vacuum never overlaps the next run's
+# timing or WAL; every run starts from a freshly copied, vacuumed template.
+SETTINGS=(fsync=on synchronous_commit=on full_page_writes=on shared_buffers=1GB max_wal_size=4GB
+	autovacuum=off)
+trap cluster_stop EXIT
+echo "== starting a throwaway cluster in $BENCH_DIR: ${SETTINGS[*]}"
+cluster_start "$BENCH_DIR" "$BENCH_PORT" "${SETTINGS[@]}"
+export BENCH_SETTINGS="${SETTINGS[*]}"
+export BENCH_COMMAND="N=$N RUNS=$RUNS bash bench/run.sh"
+"$PGBIN/psql" -X -At -c "SELECT name || ' = ' || setting || coalesce(' ' || unit, '') FROM pg_settings
+	WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'work_mem',
+	               'max_wal_size', 'autovacuum', 'wal_level', 'checkpoint_timeout') ORDER BY name" | sed 's/^/   /'
+
+# Debian's python3, where python3-psycopg is installed (not a pyenv/venv python on PATH).
+/usr/bin/python3 bench/lib/bench.py
