@@ -382,6 +382,19 @@ extract_ip_from(const cowrie_json_ops *ops, const cowrie_jnode *top, const bool 
 		out->ip_invalid = true;
 }
 
+/* Reads the first n top-level members and the source IP; false for a non-object. */
+static bool
+extract_top_and_ip(const cowrie_json_ops *ops, const cowrie_jnode *root, bool first_key_ordered,
+				   int n, cowrie_jnode *top, bool *found, cowrie_enrichment_facts *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (root->type != CJ_OBJECT)
+		return false;
+	top_members(ops, root, n, top, found);
+	extract_ip_from(ops, top, found, first_key_ordered, out);
+	return true;
+}
+
 void
 cowrie_enrichment_extract_ip(const cowrie_json_ops *ops, const cowrie_jnode *root,
 							 bool first_key_ordered, cowrie_enrichment_facts *out)
@@ -389,11 +402,7 @@ cowrie_enrichment_extract_ip(const cowrie_json_ops *ops, const cowrie_jnode *roo
 	cowrie_jnode top[TOP_COUNT];
 	bool		found[TOP_COUNT];
 
-	memset(out, 0, sizeof(*out));
-	if (root->type != CJ_OBJECT)
-		return;
-	top_members(ops, root, TOP_SESSION + 1, top, found);
-	extract_ip_from(ops, top, found, first_key_ordered, out);
+	(void) extract_top_and_ip(ops, root, first_key_ordered, TOP_SESSION + 1, top, found, out);
 }
 
 void
@@ -403,11 +412,8 @@ cowrie_enrichment_extract(const cowrie_json_ops *ops, const cowrie_jnode *root,
 	cowrie_jnode top[TOP_COUNT];
 	bool		found[TOP_COUNT];
 
-	memset(out, 0, sizeof(*out));
-	if (root->type != CJ_OBJECT)
+	if (!extract_top_and_ip(ops, root, first_key_ordered, TOP_COUNT, top, found, out))
 		return;
-	top_members(ops, root, TOP_COUNT, top, found);
-	extract_ip_from(ops, top, found, first_key_ordered, out);
 	if (found[TOP_CYMRU] && take_asn(ops, &top[TOP_CYMRU], out))
 		return;
 	if (found[TOP_MAXMIND])

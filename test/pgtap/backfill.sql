@@ -1,12 +1,6 @@
 -- cowrie_backfill: eligibility, outcomes, immutability, dry run, raw_events
 -- fallback, retry of unenrichable sessions, termination, permissions.
-\set QUIET 1
-\set ON_ERROR_STOP 1
-SET client_min_messages = warning;
--- Each file runs in a database of its own (test/suite.sh).
-\set n 0
-\set enrichment_type json
-\ir ../fixtures/cowrie_v15.sql
+\ir include/empty_v15.sql
 BEGIN;
 
 INSERT INTO session_summaries (session_id, first_event_at, last_event_at, enrichment) VALUES

@@ -1,12 +1,6 @@
 -- The ingestion trigger (upstream's loader upsert keeps its meaning) and the
 -- batch lookup.
-\set QUIET 1
-\set ON_ERROR_STOP 1
-SET client_min_messages = warning;
--- Each file runs in a database of its own (test/suite.sh).
-\set n 0
-\set enrichment_type json
-\ir ../fixtures/cowrie_v15.sql
+\ir include/empty_v15.sql
 BEGIN;
 CREATE EXTENSION cowrie_snapshot;
 
