@@ -128,7 +128,7 @@ cowrie_lookup_snapshots(PG_FUNCTION_ARGS)
 			d = SPI_getbinval(tup, desc, 4, &isnull);
 			inv.ip_types = isnull ? NULL : DatumGetArrayTypeP(d);
 			d = SPI_getbinval(tup, desc, 5, &isnull);
-			inv.enrichment = isnull ? NULL : DatumGetJsonbP(d);
+			inv.enrichment = isnull ? (Datum) 0 : d;
 			values[0] = SPI_getbinval(tup, desc, 1, &isnull);
 			cowrie_snapshot_compute(DatumGetTextPP(values[0]), &inv, &snap, &type);
 

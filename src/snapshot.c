@@ -32,11 +32,11 @@ primary_type(const cowrie_inventory_row *inv)
 		if (type != NULL)
 			return type;
 	}
-	if (inv->enrichment != NULL)
+	if (inv->enrichment != (Datum) 0)
 	{
 		cowrie_typeset set;
 
-		cowrie_jsonb_ip_types(inv->enrichment, &set);
+		cowrie_jsonb_ip_types(DatumGetJsonbP(inv->enrichment), &set);
 		if (set.count > 0)
 			return cstring_to_text_with_len(set.name[0], (int) set.len[0]);
 	}
@@ -108,7 +108,7 @@ cowrie_session_snapshot(PG_FUNCTION_ARGS)
 	inv.asn = inv.asn_isnull ? 0 : PG_GETARG_INT32(2);
 	inv.geo_country = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
 	inv.ip_types = PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4);
-	inv.enrichment = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
+	inv.enrichment = PG_ARGISNULL(5) ? (Datum) 0 : PG_GETARG_DATUM(5);
 
 	cowrie_snapshot_compute(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0), &inv, &snap, &type);
 

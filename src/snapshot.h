@@ -16,7 +16,8 @@ typedef struct cowrie_inventory_row
 	int32		asn;
 	text	   *geo_country;	/* NULL when SQL NULL */
 	ArrayType  *ip_types;		/* NULL when SQL NULL */
-	Jsonb	   *enrichment;		/* NULL when SQL NULL */
+	/* Detoasted only when ip_types has no usable type: most rows never need it. */
+	Datum		enrichment;		/* jsonb; (Datum) 0 when SQL NULL */
 } cowrie_inventory_row;
 
 /*

@@ -115,7 +115,7 @@ fetch_inventory(text *ip, cowrie_inventory_row *inv, Datum *enrichment_at, bool 
 		d = SPI_getbinval(tup, desc, 3, &isnull);
 		inv->ip_types = isnull ? NULL : DatumGetArrayTypeP(SPI_datumTransfer(d, false, -1));
 		d = SPI_getbinval(tup, desc, 4, &isnull);
-		inv->enrichment = isnull ? NULL : DatumGetJsonbP(SPI_datumTransfer(d, false, -1));
+		inv->enrichment = isnull ? (Datum) 0 : SPI_datumTransfer(d, false, -1);
 		*enrichment_at = SPI_getbinval(tup, desc, 5, enrichment_at_null);
 	}
 }
