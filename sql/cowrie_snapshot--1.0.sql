@@ -33,29 +33,32 @@ COMMENT ON FUNCTION @extschema@.cowrie_primary_ip_type(text[]) IS
 
 ------------------------------------------------------------------------------
 -- Enrichment documents (json and jsonb)
+-- COST: reading a document costs 20 (jsonb) to 100 (json text) operators,
+-- and converting one to jsonb about 200; with these numbers the planner runs
+-- scans over every session's document in parallel.
 ------------------------------------------------------------------------------
 
 CREATE FUNCTION @extschema@.cowrie_extract_ip(enrichment jsonb) RETURNS text
 AS 'MODULE_PATHNAME', 'cowrie_extract_ip_jsonb'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 20;
 COMMENT ON FUNCTION @extschema@.cowrie_extract_ip(jsonb) IS
 'Canonical source IP of a session enrichment document: session_metadata.source_ip, dshield.ip.number, or the only key of the nested session map; NULL when none is valid';
 
 CREATE FUNCTION @extschema@.cowrie_extract_ip(enrichment json) RETURNS text
 AS 'MODULE_PATHNAME', 'cowrie_extract_ip_json'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
 COMMENT ON FUNCTION @extschema@.cowrie_extract_ip(json) IS
 'As cowrie_extract_ip(jsonb), reading the json text lazily (no failure on \u0000 elsewhere); the nested session map gives its first key';
 
 CREATE FUNCTION @extschema@.cowrie_ip_types(spur jsonb) RETURNS text[]
 AS 'MODULE_PATHNAME', 'cowrie_ip_types_jsonb'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 20;
 COMMENT ON FUNCTION @extschema@.cowrie_ip_types(jsonb) IS
 'IP types a SPUR payload (or an enrichment document holding one) carries: upper case, de-duplicated, in priority order; {} when none';
 
 CREATE FUNCTION @extschema@.cowrie_ip_types(spur json) RETURNS text[]
 AS 'MODULE_PATHNAME', 'cowrie_ip_types_json'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
 COMMENT ON FUNCTION @extschema@.cowrie_ip_types(json) IS
 'As cowrie_ip_types(jsonb), for json';
 
@@ -71,31 +74,31 @@ COMMENT ON TYPE @extschema@.cowrie_enrichment_facts IS
 
 CREATE FUNCTION @extschema@.cowrie_enrichment_facts(enrichment jsonb) RETURNS @extschema@.cowrie_enrichment_facts
 AS 'MODULE_PATHNAME', 'cowrie_enrichment_facts_jsonb'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 20;
 COMMENT ON FUNCTION @extschema@.cowrie_enrichment_facts(jsonb) IS
 'Source IP, ASN and data-quality flags of a session enrichment document, in one pass';
 
 CREATE FUNCTION @extschema@.cowrie_enrichment_facts(enrichment json) RETURNS @extschema@.cowrie_enrichment_facts
 AS 'MODULE_PATHNAME', 'cowrie_enrichment_facts_json'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
 COMMENT ON FUNCTION @extschema@.cowrie_enrichment_facts(json) IS
 'As cowrie_enrichment_facts(jsonb), for json';
 
 CREATE FUNCTION @extschema@.cowrie_event_ip(payload jsonb) RETURNS text
 AS 'MODULE_PATHNAME', 'cowrie_event_ip_jsonb'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 20;
 COMMENT ON FUNCTION @extschema@.cowrie_event_ip(jsonb) IS
 'Canonical src_ip (else peer_ip) of a raw cowrie event, or NULL';
 
 CREATE FUNCTION @extschema@.cowrie_event_ip(payload json) RETURNS text
 AS 'MODULE_PATHNAME', 'cowrie_event_ip_json'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
 COMMENT ON FUNCTION @extschema@.cowrie_event_ip(json) IS
 'As cowrie_event_ip(jsonb), for json';
 
 CREATE FUNCTION @extschema@.cowrie_jsonb_safe(document json) RETURNS jsonb
 AS 'MODULE_PATHNAME', 'cowrie_jsonb_safe'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 200;
 COMMENT ON FUNCTION @extschema@.cowrie_jsonb_safe(json) IS
 'json to jsonb that cannot fail on \u0000: each such escape becomes U+FFFD';
 
@@ -138,11 +141,12 @@ COMMENT ON FUNCTION @extschema@.cowrie_session_snapshot_trigger() IS
 ------------------------------------------------------------------------------
 -- Session IPs: source_ip, else the enrichment, else the earliest raw event.
 -- The raw-events part as SQL text, built in one place and used by the
--- migration and the backfill: a subquery on the session's raw_events rows,
--- or NULL when that table (or a column the rule needs) is not there.
+-- migration and the backfill: (session_id, ip) of the earliest raw_events row
+-- carrying an IP, for each session a query lists, in one pass over their
+-- events; no rows when that table (or a column the rule needs) is not there.
 ------------------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@.cowrie_raw_event_ip_sql(session_id_expr text) RETURNS text
+CREATE FUNCTION @extschema@.cowrie_raw_event_ips_sql(session_ids_sql text) RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = @extschema@, pg_temp
 AS $fn$
@@ -154,16 +158,20 @@ BEGIN
            WHERE attrelid OPERATOR(pg_catalog.=) events AND NOT attisdropped
              AND attname IN ('session_id', 'payload', 'event_timestamp', 'source', 'source_offset', 'id')) < 6
     THEN
-        RETURN 'NULL::pg_catalog.text';
+        RETURN 'SELECT NULL::pg_catalog.text AS session_id, NULL::pg_catalog.text AS ip WHERE false';
     END IF;
-    RETURN pg_catalog.format($q$(SELECT @extschema@.cowrie_event_ip(e.payload)
-        FROM @extschema@.raw_events e
-        WHERE e.session_id OPERATOR(pg_catalog.=) %s AND @extschema@.cowrie_event_ip(e.payload) IS NOT NULL
-        ORDER BY e.event_timestamp NULLS LAST, e.source, e.source_offset, e.id LIMIT 1)$q$, session_id_expr);
+    -- The fence computes each event's IP once.
+    RETURN pg_catalog.format($q$SELECT DISTINCT ON (e.session_id) e.session_id::pg_catalog.text AS session_id, e.ip
+        FROM (SELECT e0.session_id, @extschema@.cowrie_event_ip(e0.payload) AS ip,
+                     e0.event_timestamp, e0.source, e0.source_offset, e0.id
+              FROM @extschema@.raw_events e0
+              WHERE e0.session_id IN (%s) OFFSET 0) e
+        WHERE e.ip IS NOT NULL
+        ORDER BY e.session_id, e.event_timestamp NULLS LAST, e.source, e.source_offset, e.id$q$, session_ids_sql);
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_raw_event_ip_sql(text) IS
-'Internal: SQL for the canonical IP of the earliest raw_events row of a session that carries one (NULL::text without raw_events)';
+COMMENT ON FUNCTION @extschema@.cowrie_raw_event_ips_sql(text) IS
+'Internal: SQL giving (session_id, ip), the canonical IP of the earliest raw_events row carrying one, for the sessions a query lists (no rows without raw_events)';
 
 ------------------------------------------------------------------------------
 -- The v16 migration (upstream-cowrieprocessor.md §2, without bugs B1-B21).
@@ -186,53 +194,62 @@ RETURN EXISTS (SELECT FROM pg_catalog.pg_constraint c
                WHERE c.conrelid OPERATOR(pg_catalog.=) tbl AND c.conname OPERATOR(pg_catalog.=) con);
 COMMENT ON FUNCTION @extschema@.cowrie_has_constraint(regclass, name) IS 'Internal: does the table have this constraint';
 
--- Writes the snapshot of every session a query lists as (session_id, ip), in
--- one statement, through cowrie_session_snapshot: the migration and the
--- backfill both write here. Non-NULL values are never overwritten, except the
--- 'XX' sentinel when retry_unenrichable finds a country now. With dry_run it
--- only counts. Returns sessions and the last session_id per outcome.
-CREATE FUNCTION @extschema@.cowrie_apply_snapshots(sessions_sql text, retry_unenrichable boolean, dry_run boolean)
-RETURNS TABLE (outcome text, sessions bigint, last_session_id text)
+-- Writes the snapshot of every session a query lists as (session_id, ip, tid),
+-- in one statement, through cowrie_session_snapshot: the migration and the
+-- backfill both write here. Each distinct IP is decided once (a decision may
+-- read the inventory's document). Rows are matched by tid (the backfill holds
+-- them locked, so the tid cannot change) or by session_id. Non-NULL values are
+-- never overwritten, except the 'XX' sentinel when retry_unenrichable finds a
+-- country now. With dry_run it only counts. Returns sessions and the highest
+-- tid per outcome.
+CREATE FUNCTION @extschema@.cowrie_apply_snapshots(sessions_sql text, match_by_tid boolean,
+                                                   retry_unenrichable boolean, dry_run boolean)
+RETURNS TABLE (outcome text, sessions bigint, last_tid tid)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = @extschema@, pg_temp
 AS $fn$
 DECLARE
-    -- The OFFSET 0 fences keep each session's IP computed once (it may run a
-    -- raw_events subquery) and make the inventory an index probe per session
-    -- rather than a hash of the whole inventory for every batch.
+    -- The OFFSET 0 fence makes the inventory an index probe per IP rather
+    -- than a hash of the whole inventory for every batch.
     decided text := pg_catalog.format($q$
-        FROM (SELECT * FROM (%s) w0 OFFSET 0) w
-        LEFT JOIN LATERAL (SELECT * FROM @extschema@.ip_inventory i0
-                           WHERE i0.ip_address OPERATOR(pg_catalog.=) w.ip OFFSET 0) i ON true
-        CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(w.ip, i.ip_address IS NOT NULL, i.current_asn,
-            i.geo_country, i.ip_types, i.enrichment, i.enrichment_updated_at) snap$q$, sessions_sql);
+        WITH w AS MATERIALIZED (%s),
+        d AS MATERIALIZED (
+            SELECT COALESCE(u.ip, '') AS ip_key, i.ip_address IS NOT NULL AS in_inventory, snap.*
+            FROM (SELECT DISTINCT w.ip FROM w) u
+            LEFT JOIN LATERAL (SELECT * FROM @extschema@.ip_inventory i0
+                               WHERE i0.ip_address OPERATOR(pg_catalog.=) u.ip OFFSET 0) i ON true
+            CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(u.ip, i.ip_address IS NOT NULL, i.current_asn,
+                i.geo_country, i.ip_types, i.enrichment, i.enrichment_updated_at) snap)$q$, sessions_sql);
+    -- '' is never a canonical IP: it stands for "no IP" in the join.
+    matched text := $q$ d.ip_key OPERATOR(pg_catalog.=) COALESCE(w.ip, '')$q$;
 BEGIN
     IF dry_run THEN
-        RETURN QUERY EXECUTE 'SELECT snap.outcome, pg_catalog.count(*), pg_catalog.max(w.session_id)::pg_catalog.text '
-            || decided || ' GROUP BY snap.outcome';
+        RETURN QUERY EXECUTE decided || ' SELECT d.outcome, pg_catalog.count(*), pg_catalog.max(w.tid) FROM w JOIN d ON'
+            || matched || ' GROUP BY d.outcome';
         RETURN;
     END IF;
-    RETURN QUERY EXECUTE $q$
-        WITH written AS (
+    RETURN QUERY EXECUTE decided || $q$,
+        written AS (
             UPDATE @extschema@.session_summaries s SET
-                source_ip = COALESCE(s.source_ip, CASE WHEN i.ip_address IS NOT NULL THEN w.ip END),
-                snapshot_asn = COALESCE(s.snapshot_asn, snap.snapshot_asn),
+                source_ip = COALESCE(s.source_ip, CASE WHEN d.in_inventory THEN w.ip END),
+                snapshot_asn = COALESCE(s.snapshot_asn, d.snapshot_asn),
                 snapshot_country = CASE
-                    WHEN s.snapshot_country IS NULL THEN snap.snapshot_country
-                    WHEN $1 AND s.snapshot_country OPERATOR(pg_catalog.=) 'XX' AND snap.outcome OPERATOR(pg_catalog.=) 'enriched'
-                        THEN snap.snapshot_country
+                    WHEN s.snapshot_country IS NULL THEN d.snapshot_country
+                    WHEN $1 AND s.snapshot_country OPERATOR(pg_catalog.=) 'XX' AND d.outcome OPERATOR(pg_catalog.=) 'enriched'
+                        THEN d.snapshot_country
                     ELSE s.snapshot_country END,
-                snapshot_ip_type = COALESCE(s.snapshot_ip_type, snap.snapshot_ip_type),
-                enrichment_at = COALESCE(s.enrichment_at, snap.enrichment_at)
-            $q$ || decided || $q$
-            WHERE s.session_id OPERATOR(pg_catalog.=) w.session_id
-            RETURNING snap.outcome, w.session_id)
-        SELECT outcome, pg_catalog.count(*), pg_catalog.max(session_id)::pg_catalog.text FROM written GROUP BY outcome$q$
+                snapshot_ip_type = COALESCE(s.snapshot_ip_type, d.snapshot_ip_type),
+                enrichment_at = COALESCE(s.enrichment_at, d.enrichment_at)
+            FROM w JOIN d ON$q$ || matched || $q$
+            WHERE $q$ || CASE WHEN match_by_tid THEN 's.ctid OPERATOR(pg_catalog.=) w.tid'
+                              ELSE 's.session_id OPERATOR(pg_catalog.=) w.session_id' END || $q$
+            RETURNING d.outcome, w.tid)
+        SELECT outcome, pg_catalog.count(*), pg_catalog.max(tid) FROM written GROUP BY outcome$q$
         USING retry_unenrichable;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_apply_snapshots(text, boolean, boolean) IS
-'Internal: writes (or with dry_run counts) the snapshots of the sessions a (session_id, ip) query lists';
+COMMENT ON FUNCTION @extschema@.cowrie_apply_snapshots(text, boolean, boolean, boolean) IS
+'Internal: writes (or with dry_run counts) the snapshots of the sessions a (session_id, ip, tid) query lists';
 
 CREATE FUNCTION @extschema@.cowrie_migrate() RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -319,10 +336,9 @@ BEGIN
               FROM @extschema@.session_summaries OFFSET 0) s$q$,
         'COALESCE(@extschema@.cowrie_normalize_ip(s.source_ip), (s.f).ip)',
         CASE WHEN @extschema@.cowrie_has_column(sessions, 'source_ip') THEN 'source_ip' ELSE 'NULL::pg_catalog.text' END);
-    EXECUTE 'UPDATE pg_temp.cowrie_migrate_facts f SET ip = r.ip FROM (SELECT session_id, '
-        || @extschema@.cowrie_raw_event_ip_sql('x.session_id')
-        || ' AS ip FROM pg_temp.cowrie_migrate_facts x WHERE x.ip IS NULL) r'
-        || ' WHERE r.ip IS NOT NULL AND f.session_id OPERATOR(pg_catalog.=) r.session_id';
+    EXECUTE 'UPDATE pg_temp.cowrie_migrate_facts f SET ip = r.ip FROM ('
+        || @extschema@.cowrie_raw_event_ips_sql('SELECT x.session_id FROM pg_temp.cowrie_migrate_facts x WHERE x.ip IS NULL')
+        || ') r WHERE f.session_id OPERATOR(pg_catalog.=) r.session_id';
     GET DIAGNOSTICS n = ROW_COUNT;
     ANALYZE pg_temp.cowrie_migrate_facts;
     SELECT counts || jsonb_build_object(
@@ -410,14 +426,17 @@ BEGIN
             WHERE s.session_id OPERATOR(pg_catalog.=) f.session_id AND s.snapshot_country IS NOT NULL;
         END IF;
         SELECT pg_catalog.sum(a.sessions) INTO n
-        FROM @extschema@.cowrie_apply_snapshots('SELECT session_id, ip FROM pg_temp.cowrie_migrate_facts', false, false) a;
+        FROM @extschema@.cowrie_apply_snapshots('SELECT session_id, ip, NULL::pg_catalog.tid AS tid FROM pg_temp.cowrie_migrate_facts',
+                                               false, false, false) a;
         counts := counts || jsonb_build_object('sessions_filled', COALESCE(n, 0));
     END IF;
     PERFORM @extschema@.cowrie_migrate_session_indexes();
-    -- The new columns have no statistics yet; without them the backfill's
-    -- keyset query is planned as a full sort of every NULL row per batch.
-    ANALYZE @extschema@.session_summaries (source_ip, snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at),
-            @extschema@.ip_inventory, @extschema@.asn_inventory;
+    -- Statistics for the new tables, and for the new columns once they hold
+    -- values (deferred, they are all NULL until the backfill).
+    ANALYZE @extschema@.ip_inventory, @extschema@.asn_inventory;
+    IF NOT defer THEN
+        ANALYZE @extschema@.session_summaries (source_ip, snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at);
+    END IF;
     phase_seconds := phase_seconds || jsonb_build_object('phase4_snapshots', pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - t)::numeric, 3));
 
     -- Phase 5: foreign keys, the ingestion trigger, the version.
@@ -761,28 +780,104 @@ COMMENT ON FUNCTION @extschema@.cowrie_disown_tables(oid) IS
 
 ------------------------------------------------------------------------------
 -- Backfill (upstream-cowrieprocessor.md §4.4, without C1-C13): keyset batches
--- over session_id, one set-based write per batch, every selected row leaves
--- the eligible set, so a run always ends.
+-- in heap order, one set-based write per batch, every selected row leaves the
+-- eligible set, so a run always ends.
+--
+-- Why heap order and not session_id order: session ids are random, so
+-- batches by session_id touch every page of the table about once per row and
+-- revisit it later, which at 1M sessions (table larger than shared_buffers)
+-- reads and dirties each page several times (BENCHMARKS.md). A batch is the
+-- next batch_size eligible rows after the watermark (a tid) within a range of
+-- heap blocks holding about batch_size rows: a TID Range Scan, each page read
+-- and written once per run, the total cost linear in the table.
 ------------------------------------------------------------------------------
 
 CREATE TYPE @extschema@.cowrie_backfill_batch AS (
     selected bigint,           -- sessions taken into the batch
-    last_session_id text,      -- keyset watermark for the next batch
+    next_tid tid,              -- keyset watermark: the next batch starts after it
     outcomes jsonb             -- sessions per outcome
 );
 COMMENT ON TYPE @extschema@.cowrie_backfill_batch IS 'What one backfill batch did';
 
 CREATE FUNCTION @extschema@.cowrie_backfill_step(
-    batch_size integer, after_session_id text DEFAULT NULL,
+    batch_size integer, after tid, range_blocks bigint, run_end tid,
     dry_run boolean DEFAULT false, retry_unenrichable boolean DEFAULT false)
 RETURNS @extschema@.cowrie_backfill_batch
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = @extschema@, pg_temp
 AS $fn$
 DECLARE
-    sessions regclass := pg_catalog.to_regclass('@extschema@.session_summaries');
+    range_end tid := LEAST(pg_catalog.format('(%s,0)', ((after::text)::point)[0]::bigint + range_blocks)::tid, run_end);
     result @extschema@.cowrie_backfill_batch;
+    last_tid tid;
     batch text;
+BEGIN
+    -- One statement: pick the batch (rows the loader holds are skipped and
+    -- picked up by a later run), find each IP, write the snapshots. ORDER BY
+    -- ctid keeps the watermark right whatever plan is chosen.
+    batch := pg_catalog.format($q$
+        WITH b AS MATERIALIZED (
+            SELECT s.ctid AS tid, s.session_id,
+                   COALESCE(@extschema@.cowrie_normalize_ip(s.source_ip), @extschema@.cowrie_extract_ip(s.enrichment)) AS ip
+            FROM @extschema@.session_summaries s
+            WHERE s.ctid OPERATOR(pg_catalog.>) %L::pg_catalog.tid AND s.ctid OPERATOR(pg_catalog.<) %L::pg_catalog.tid
+              AND (s.snapshot_country IS NULL %s)
+            ORDER BY s.ctid
+            LIMIT %s
+            %s)
+        SELECT b.session_id, COALESCE(b.ip, r.ip) AS ip, b.tid
+        FROM b LEFT JOIN (%s) r ON r.session_id OPERATOR(pg_catalog.=) b.session_id$q$,
+        after, range_end,
+        CASE WHEN retry_unenrichable THEN
+            -- Only public IPs: a private one stays XX whatever the inventory says.
+            $r$OR (s.snapshot_country OPERATOR(pg_catalog.=) 'XX' AND EXISTS (
+                SELECT FROM @extschema@.ip_inventory i
+                WHERE i.ip_address OPERATOR(pg_catalog.=) COALESCE(@extschema@.cowrie_normalize_ip(s.source_ip), @extschema@.cowrie_extract_ip(s.enrichment))
+                  AND NOT @extschema@.cowrie_ip_is_private(i.ip_address)
+                  AND i.geo_country ~ '^[A-Z]{2}$' AND i.geo_country OPERATOR(pg_catalog.<>) 'XX'))$r$
+        ELSE '' END,
+        batch_size,
+        CASE WHEN dry_run THEN '' ELSE 'FOR UPDATE OF s SKIP LOCKED' END,
+        @extschema@.cowrie_raw_event_ips_sql('SELECT b.session_id FROM b WHERE b.ip IS NULL'));
+    SELECT COALESCE(pg_catalog.sum(a.sessions), 0), pg_catalog.max(a.last_tid),
+           COALESCE(pg_catalog.jsonb_object_agg(a.outcome, a.sessions), '{}')
+      INTO result.selected, last_tid, result.outcomes
+    FROM @extschema@.cowrie_apply_snapshots(batch, true, retry_unenrichable, dry_run) a;
+    -- A short batch exhausted its range. A full one ends at its last row; a row
+    -- a concurrent update moved out of the range does not move the watermark.
+    result.next_tid := CASE WHEN result.selected < batch_size THEN range_end
+                            ELSE GREATEST(after, LEAST(last_tid, range_end)) END;
+    RETURN result;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_step(integer, tid, bigint, tid, boolean, boolean) IS
+'Internal: one backfill batch, the next batch_size eligible sessions after the watermark within range_blocks heap blocks, written in one statement';
+
+-- A run's state, kept by the batch loops of cowrie_backfill and
+-- cowrie_backfill_commit, which differ only in committing.
+CREATE TYPE @extschema@.cowrie_backfill_run AS (
+    started timestamptz,
+    last_notice timestamptz,
+    total bigint,              -- eligible sessions when the run started
+    done bigint,
+    batches integer,
+    watermark tid,             -- the next batch starts after this heap position
+    run_end tid,               -- the end of the table when the run started: rows written past it are left to the trigger or the next run
+    range_blocks bigint,       -- heap blocks holding about batch_size rows
+    outcomes jsonb             -- sessions per outcome so far
+);
+COMMENT ON TYPE @extschema@.cowrie_backfill_run IS 'Internal: the state of a backfill run';
+
+CREATE FUNCTION @extschema@.cowrie_backfill_run_start(batch_size integer, retry_unenrichable boolean)
+RETURNS @extschema@.cowrie_backfill_run
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = @extschema@, pg_temp
+AS $fn$
+DECLARE
+    sessions regclass := pg_catalog.to_regclass('@extschema@.session_summaries');
+    run @extschema@.cowrie_backfill_run;
+    all_rows bigint;
+    blocks bigint;
 BEGIN
     IF sessions IS NULL OR NOT @extschema@.cowrie_has_column(sessions, 'snapshot_country') THEN
         RAISE EXCEPTION 'cowrie_snapshot: session_summaries has no snapshot columns yet'
@@ -795,73 +890,24 @@ BEGIN
         RAISE EXCEPTION 'cowrie_snapshot: batch_size must be a positive integer'
             USING ERRCODE = 'invalid_parameter_value', DETAIL = pg_catalog.format('batch_size is %s.', COALESCE(batch_size::text, 'NULL'));
     END IF;
-
-    -- One statement: pick the batch (rows the loader holds are skipped and
-    -- picked up by a later run), find each IP, write the snapshots.
-    batch := pg_catalog.format($q$
-        SELECT b.session_id, COALESCE(b.ip, %s) AS ip
-        FROM (SELECT s.session_id, COALESCE(@extschema@.cowrie_normalize_ip(s.source_ip), @extschema@.cowrie_extract_ip(s.enrichment)) AS ip
-              FROM @extschema@.session_summaries s
-              WHERE (s.snapshot_country IS NULL %s) %s
-              ORDER BY s.session_id
-              LIMIT %s
-              %s) b$q$,
-        @extschema@.cowrie_raw_event_ip_sql('b.session_id'),
-        CASE WHEN retry_unenrichable THEN
-            -- Only public IPs: a private one stays XX whatever the inventory says.
-            $r$OR (s.snapshot_country OPERATOR(pg_catalog.=) 'XX' AND EXISTS (
-                SELECT FROM @extschema@.ip_inventory i
-                WHERE i.ip_address OPERATOR(pg_catalog.=) COALESCE(@extschema@.cowrie_normalize_ip(s.source_ip), @extschema@.cowrie_extract_ip(s.enrichment))
-                  AND NOT @extschema@.cowrie_ip_is_private(i.ip_address)
-                  AND i.geo_country ~ '^[A-Z]{2}$' AND i.geo_country OPERATOR(pg_catalog.<>) 'XX'))$r$
-        ELSE '' END,
-        CASE WHEN after_session_id IS NULL THEN ''
-             ELSE pg_catalog.format('AND s.session_id OPERATOR(pg_catalog.>) %L', after_session_id) END,
-        batch_size,
-        CASE WHEN dry_run THEN '' ELSE 'FOR UPDATE OF s SKIP LOCKED' END);
-    SELECT COALESCE(pg_catalog.sum(a.sessions), 0), pg_catalog.max(a.last_session_id),
-           COALESCE(pg_catalog.jsonb_object_agg(a.outcome, a.sessions), '{}')
-      INTO result.selected, result.last_session_id, result.outcomes
-    FROM @extschema@.cowrie_apply_snapshots(batch, retry_unenrichable, dry_run) a;
-    RETURN result;
-END
-$fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_backfill_step(integer, text, boolean, boolean) IS
-'One backfill batch: the next batch_size eligible sessions after the watermark, written in one statement';
-
--- A run's state, kept by the batch loops of cowrie_backfill and
--- cowrie_backfill_commit, which differ only in committing.
-CREATE TYPE @extschema@.cowrie_backfill_run AS (
-    started timestamptz,
-    last_notice timestamptz,
-    total bigint,              -- eligible sessions when the run started
-    done bigint,
-    batches integer,
-    watermark text,            -- the last session_id done: the next batch starts after it
-    outcomes jsonb             -- sessions per outcome so far
-);
-COMMENT ON TYPE @extschema@.cowrie_backfill_run IS 'Internal: the state of a backfill run';
-
-CREATE FUNCTION @extschema@.cowrie_backfill_run_start(retry_unenrichable boolean) RETURNS @extschema@.cowrie_backfill_run
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = @extschema@, pg_temp
-AS $fn$
-DECLARE
-    run @extschema@.cowrie_backfill_run;
-BEGIN
     run.started := pg_catalog.clock_timestamp();
     run.last_notice := run.started;
-    EXECUTE 'SELECT pg_catalog.count(*) FROM @extschema@.session_summaries WHERE snapshot_country IS NULL'
+    EXECUTE 'SELECT pg_catalog.count(*) FILTER (WHERE snapshot_country IS NULL'
         || CASE WHEN retry_unenrichable THEN $q$ OR snapshot_country OPERATOR(pg_catalog.=) 'XX'$q$ ELSE '' END
-        INTO run.total;
+        || '), pg_catalog.count(*) FROM @extschema@.session_summaries'
+        INTO run.total, all_rows;
+    blocks := pg_catalog.pg_relation_size(sessions) / pg_catalog.current_setting('block_size')::bigint;
+    run.watermark := '(0,0)';
+    run.run_end := pg_catalog.format('(%s,0)', blocks)::tid;
+    run.range_blocks := GREATEST(1, pg_catalog.ceil(batch_size::numeric * blocks / GREATEST(all_rows, 1)))::bigint;
     run.done := 0;
     run.batches := 0;
     run.outcomes := '{}';
     RETURN run;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_start(boolean) IS
-'Internal: a new backfill run; counts the sessions it may examine (an upper bound with retry)';
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_start(integer, boolean) IS
+'Internal: a new backfill run; checks its arguments and counts the sessions it may examine (an upper bound with retry)';
 
 -- NOTICE with done/total, rate and ETA; the numbers go in the DETAIL.
 CREATE FUNCTION @extschema@.cowrie_backfill_run_notice(run @extschema@.cowrie_backfill_run, final boolean) RETURNS void
@@ -882,16 +928,39 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_notice(@extschema@.cowrie_backfill_run, boolean) IS 'Internal: backfill progress NOTICE';
 
--- Adds a batch to the run, and reports about every 10 seconds.
+-- Is there a batch left to take?
+CREATE FUNCTION @extschema@.cowrie_backfill_run_more(run @extschema@.cowrie_backfill_run, max_batches integer) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = @extschema@, pg_temp
+RETURN run.watermark OPERATOR(pg_catalog.<) run.run_end
+       AND (max_batches IS NULL OR run.batches OPERATOR(pg_catalog.<) max_batches);
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_more(@extschema@.cowrie_backfill_run, integer) IS
+'Internal: has a backfill run heap left to read and batches left to take';
+
+-- The next batch of the run.
+CREATE FUNCTION @extschema@.cowrie_backfill_run_step(run @extschema@.cowrie_backfill_run, batch_size integer,
+                                                     dry_run boolean, retry_unenrichable boolean)
+RETURNS @extschema@.cowrie_backfill_batch
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = @extschema@, pg_temp
+RETURN @extschema@.cowrie_backfill_step(batch_size, run.watermark, run.range_blocks, run.run_end, dry_run, retry_unenrichable);
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_step(@extschema@.cowrie_backfill_run, integer, boolean, boolean) IS
+'Internal: the next batch of a backfill run';
+
+-- Adds a batch to the run (a batch that found nothing only moves the
+-- watermark), and reports about every 10 seconds.
 CREATE FUNCTION @extschema@.cowrie_backfill_run_add(run @extschema@.cowrie_backfill_run, batch @extschema@.cowrie_backfill_batch)
 RETURNS @extschema@.cowrie_backfill_run
 LANGUAGE plpgsql VOLATILE PARALLEL SAFE
 SET search_path = @extschema@, pg_temp
 AS $fn$
 BEGIN
+    run.watermark := batch.next_tid;
+    IF batch.selected = 0 THEN
+        RETURN run;
+    END IF;
     run.batches := run.batches + 1;
     run.done := run.done + batch.selected;
-    run.watermark := batch.last_session_id;
     run.outcomes := (SELECT COALESCE(pg_catalog.jsonb_object_agg(k, v), '{}') FROM (
         SELECT k, pg_catalog.sum(v::bigint) AS v
         FROM (SELECT * FROM pg_catalog.jsonb_each_text(run.outcomes)
@@ -907,26 +976,20 @@ $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_add(@extschema@.cowrie_backfill_run, @extschema@.cowrie_backfill_batch) IS
 'Internal: adds a batch to a backfill run';
 
--- The end of a run: after one that wrote rows the planner's statistics still
--- say the snapshot columns are all NULL, and the next run's keyset query
--- would walk the whole primary key to find nothing, so the table's owner
--- refreshes them. Returns the sessions processed.
-CREATE FUNCTION @extschema@.cowrie_backfill_run_finish(run @extschema@.cowrie_backfill_run, dry_run boolean) RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+-- The end of a run: the final NOTICE. No ANALYZE: batches in heap order need
+-- no statistics, autovacuum refreshes them, and sampling 30,000 wide rows would
+-- set the run's memory peak (BENCHMARKS.md). Returns the sessions processed.
+CREATE FUNCTION @extschema@.cowrie_backfill_run_finish(run @extschema@.cowrie_backfill_run) RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE
 SET search_path = @extschema@, pg_temp
 AS $fn$
 BEGIN
-    IF NOT dry_run AND run.done > 0 AND pg_catalog.pg_has_role(
-           (SELECT c.relowner FROM pg_catalog.pg_class c
-            WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.session_summaries'::regclass), 'USAGE') THEN
-        ANALYZE @extschema@.session_summaries (source_ip, snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at);
-    END IF;
     PERFORM @extschema@.cowrie_backfill_run_notice(run, true);
     RETURN run.done;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_finish(@extschema@.cowrie_backfill_run, boolean) IS
-'Internal: ends a backfill run (statistics, final NOTICE)';
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_finish(@extschema@.cowrie_backfill_run) IS
+'Internal: ends a backfill run (final NOTICE)';
 
 CREATE FUNCTION @extschema@.cowrie_backfill(
     batch_size integer DEFAULT 1000, max_batches integer DEFAULT NULL,
@@ -936,20 +999,17 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = @extschema@, pg_temp
 AS $fn$
 DECLARE
-    run @extschema@.cowrie_backfill_run := @extschema@.cowrie_backfill_run_start(retry_unenrichable);
-    batch @extschema@.cowrie_backfill_batch;
+    run @extschema@.cowrie_backfill_run := @extschema@.cowrie_backfill_run_start(batch_size, retry_unenrichable);
 BEGIN
-    LOOP
-        EXIT WHEN max_batches IS NOT NULL AND run.batches >= max_batches;
-        batch := @extschema@.cowrie_backfill_step(batch_size, run.watermark, dry_run, retry_unenrichable);
-        EXIT WHEN batch.selected = 0;
-        run := @extschema@.cowrie_backfill_run_add(run, batch);
+    WHILE @extschema@.cowrie_backfill_run_more(run, max_batches) LOOP
+        run := @extschema@.cowrie_backfill_run_add(run,
+                   @extschema@.cowrie_backfill_run_step(run, batch_size, dry_run, retry_unenrichable));
     END LOOP;
-    RETURN @extschema@.cowrie_backfill_run_finish(run, dry_run);
+    RETURN @extschema@.cowrie_backfill_run_finish(run);
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill(integer, integer, boolean, boolean) IS
-'Fills the snapshots of sessions whose snapshot_country is NULL, in keyset batches, in the caller''s transaction; returns the sessions processed (0: nothing left). dry_run only counts outcomes';
+'Fills the snapshots of sessions whose snapshot_country is NULL, in keyset batches in heap order, in the caller''s transaction; returns the sessions processed (0: nothing left). dry_run only counts outcomes';
 
 CREATE PROCEDURE @extschema@.cowrie_backfill_commit(
     batch_size integer DEFAULT 1000, max_batches integer DEFAULT NULL,
@@ -978,17 +1038,15 @@ BEGIN
     END IF;
     -- The count waits for table locks too: bound it like a batch (the COMMIT resets it).
     PERFORM pg_catalog.set_config('lock_timeout', batch_lock_timeout, true);
-    run := @extschema@.cowrie_backfill_run_start(retry_unenrichable);
+    run := @extschema@.cowrie_backfill_run_start(batch_size, retry_unenrichable);
     COMMIT;
-    LOOP
-        EXIT WHEN max_batches IS NOT NULL AND run.batches OPERATOR(pg_catalog.>=) max_batches;
+    WHILE @extschema@.cowrie_backfill_run_more(run, max_batches) LOOP
         PERFORM pg_catalog.set_config('lock_timeout', batch_lock_timeout, true);
-        batch := @extschema@.cowrie_backfill_step(batch_size, run.watermark, false, retry_unenrichable);
+        batch := @extschema@.cowrie_backfill_run_step(run, batch_size, false, retry_unenrichable);
         COMMIT;
-        EXIT WHEN batch.selected OPERATOR(pg_catalog.=) 0;
         run := @extschema@.cowrie_backfill_run_add(run, batch);
     END LOOP;
-    PERFORM @extschema@.cowrie_backfill_run_finish(run, false);
+    PERFORM @extschema@.cowrie_backfill_run_finish(run);
     PERFORM pg_catalog.pg_advisory_unlock(lock_class, 1);
 END
 $fn$;

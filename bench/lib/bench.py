@@ -226,6 +226,9 @@ def bench_extraction(tpl):
         log(f"   {results['extraction_info']}")
         if info[3]:
             failures.append(f'cowrie_normalize_ip differs from host(x::inet) on {info[3]} valid IP texts')
+        # Per-call cost, one process per side: the extension's functions declare their
+        # real COST, which would give them parallel plans the operator chain does not get.
+        c.execute('SET max_parallel_workers_per_gather = 0')
         # Warm the cache with one untimed run of each query; a run of a short query repeats
         # it (the same count for both sides of a pair) until it lasts about a second.
         reps = {}
@@ -567,7 +570,7 @@ def report(meta):
           f"valid IPs (inet raises on invalid ones); `cowrie_normalize_ip` equals `host(x::inet)` on all but "
           f"{info['normalize_differs_from_host']} of them. Non-NULL results: chain {info['chain_non_null']:,}, "
           f"cowrie_extract_ip {info['ext_non_null']:,} (it also reads session_metadata and the nested map, and "
-          f"returns only valid IPs, canonical). One query per side, `SELECT count(f(x)) FROM t`, after one untimed "
+          f"returns only valid IPs, canonical). One query per side, `SELECT count(f(x)) FROM t` without parallel workers, after one untimed "
           f"warm-up run; a run of a short query is the mean of several executions (the same count for both sides "
           f"of a pair: {', '.join(f'{k} {v}' for k, v in ((n, d.get('reps', 1)) for n, d in ex.items() if d['peer']))}).\n")
         w('| query | median s | min | max | rows/s | ratio to peer |')
