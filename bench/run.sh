@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/deps.sh
-install_deps python3-psycopg
+install_deps python3-psycopg python3-psycopg2 python3-sqlalchemy
 . tools/cluster.sh
 
 export N=${N:-1000000} RUNS=${RUNS:-3}

@@ -837,7 +837,7 @@ BEGIN
                   AND i.geo_country ~ '^[A-Z]{2}$' AND i.geo_country OPERATOR(pg_catalog.<>) 'XX'))$r$
         ELSE '' END,
         batch_size,
-        CASE WHEN dry_run THEN '' ELSE 'FOR UPDATE OF s SKIP LOCKED' END,
+        CASE WHEN dry_run THEN '' ELSE 'FOR NO KEY UPDATE OF s SKIP LOCKED' END,
         @extschema@.cowrie_raw_event_ips_sql('SELECT b.session_id FROM b WHERE b.ip IS NULL'));
     SELECT COALESCE(pg_catalog.sum(a.sessions), 0), pg_catalog.max(a.last_tid),
            COALESCE(pg_catalog.jsonb_object_agg(a.outcome, a.sessions), '{}')
@@ -899,7 +899,9 @@ BEGIN
     blocks := pg_catalog.pg_relation_size(sessions) / pg_catalog.current_setting('block_size')::bigint;
     run.watermark := '(0,0)';
     run.run_end := pg_catalog.format('(%s,0)', blocks)::tid;
-    run.range_blocks := GREATEST(1, pg_catalog.ceil(batch_size::numeric * blocks / GREATEST(all_rows, 1)))::bigint;
+    -- A little under batch_size rows per range: a range rarely overflows its
+    -- batch, whose leftover rows the next batch would read (and parse) again.
+    run.range_blocks := GREATEST(1, pg_catalog.floor(0.95 * batch_size * blocks / GREATEST(all_rows, 1)))::bigint;
     run.done := 0;
     run.batches := 0;
     run.outcomes := '{}';

@@ -247,7 +247,7 @@ cowrie_text_json_root(const char *doc, size_t len, cowrie_jnode *root)
 {
 	cj_value	v;
 
-	if (!cj_root(doc, len, &v))
+	if (!cj_root_of_json(doc, len, &v))
 		return false;
 	root->type = v.type;
 	root->ptr = v.p;

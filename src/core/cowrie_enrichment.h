@@ -43,7 +43,7 @@ typedef struct cowrie_json_ops
 /* An integer in JSON number text (15169 or 15169.0), within int64. */
 bool		cowrie_parse_int64(const char *p, size_t len, int64_t *out);
 
-/* The accessor over JSON text, built on cowrie_json.h. */
+/* The accessor over JSON text, built on cowrie_json.h; the root of a json datum's text (cj_root_of_json). */
 extern const cowrie_json_ops cowrie_text_json_ops;
 bool		cowrie_text_json_root(const char *doc, size_t len, cowrie_jnode *root);
 

@@ -199,6 +199,28 @@ cj_root(const char *doc, size_t len, cj_value *out)
 	return true;
 }
 
+bool
+cj_root_of_json(const char *doc, size_t len, cj_value *out)
+{
+	const char *p;
+	const char *last;
+
+	if (doc == NULL || out == NULL)
+		return false;
+	p = skip_ws(doc, doc + len);
+	last = doc + len;
+	while (last > p && is_ws((unsigned char) last[-1]))
+		last--;
+	if (last - p >= 2 && ((p[0] == '{' && last[-1] == '}') || (p[0] == '[' && last[-1] == ']')))
+	{
+		out->type = p[0] == '{' ? CJ_OBJECT : CJ_ARRAY;
+		out->p = p;
+		out->len = (size_t) (last - p);
+		return true;
+	}
+	return cj_root(doc, len, out);
+}
+
 static bool
 is_container(const cj_value *v, char open)
 {

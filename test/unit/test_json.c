@@ -89,6 +89,24 @@ test_root(void)
 				  memcmp(v.p, root_cases[i].raw, v.len) == 0,
 				  "root('%s')", root_cases[i].doc);
 	}
+	/* On valid JSON the lazy root of a json datum is the strict root. */
+	for (i = 0; i < LENGTHOF(root_cases); i++)
+	{
+		cj_value	lazy;
+
+		if (root_cases[i].raw != NULL)
+			CHECK(cj_root_of_json(root_cases[i].doc, strlen(root_cases[i].doc), &lazy) && root(root_cases[i].doc, &v) &&
+				  lazy.type == v.type && lazy.p == v.p && lazy.len == v.len,
+				  "cj_root_of_json('%s') = cj_root", root_cases[i].doc);
+	}
+	CHECK(!cj_root_of_json(NULL, 0, &v) && !cj_root_of_json("{}", 2, NULL), "cj_root_of_json: NULL arguments");
+	CHECK(!cj_root_of_json("{", 1, &v) && !cj_root_of_json("  ", 2, &v) && !cj_root_of_json("{}x", 3, &v),
+		  "cj_root_of_json: no container from first to last byte, and no valid scalar");
+	/* Not valid JSON inside: the root is taken, and the member readers fail cleanly. */
+	CHECK(cj_root_of_json("{\"a\":1} {\"b\":2}", 15, &v) && !cj_object_get(&v, "b", 1, &v),
+		  "cj_root_of_json: two documents, the reader finds the garbage");
+	CHECK(cj_root_of_json("{\"a\": [1, }", 11, &v) && !cj_object_get(&v, "a", 1, &v),
+		  "cj_root_of_json: an unclosed array inside");
 	CHECK(!cj_root(NULL, 0, &v), "NULL doc");
 	CHECK(!cj_root("{}", 2, NULL), "NULL out");
 	CHECK(cj_root("[1]]", 3, &v) && v.len == 3, "len bounds the read");
