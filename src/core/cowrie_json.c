@@ -26,23 +26,34 @@ skip_ws(const char *p, const char *end)
 	return p;
 }
 
-/* End of the string starting at p (on its '"'), just past the closing quote. */
+/*
+ * End of the string starting at p (on its '"'), just past the closing quote.
+ * memchr finds the next quote, and then the escapes before it, each stepped
+ * over; a quote is searched for again only once an escape has passed it, so
+ * every byte is looked at a bounded number of times.
+ */
 static const char *
 skip_string(const char *p, const char *end)
 {
+	const char *quote = NULL;
+
 	p++;
 	while (p < end)
 	{
-		if (*p == '"')
-			return p + 1;
-		if (*p == '\\')
+		const char *escape;
+
+		if (quote == NULL || quote < p)
 		{
-			if (end - p < 2)
+			quote = memchr(p, '"', (size_t) (end - p));
+			if (quote == NULL)
 				return NULL;
-			p += 2;
 		}
-		else
-			p++;
+		escape = memchr(p, '\\', (size_t) (quote - p));
+		if (escape == NULL)
+			return quote + 1;
+		if (end - escape < 2)
+			return NULL;
+		p = escape + 2;
 	}
 	return NULL;
 }

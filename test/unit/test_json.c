@@ -38,6 +38,10 @@ static const struct
 	{"\t\r\n[1,2]\n", CJ_ARRAY, "[1,2]"},
 	{"\"x\"", CJ_STRING, "\"x\""},
 	{"\"a\\\"b\"", CJ_STRING, "\"a\\\"b\""},
+	{"\"\\\\\"", CJ_STRING, "\"\\\\\""},
+	{"\"a\\\\\\\"b\\\\\"", CJ_STRING, "\"a\\\\\\\"b\\\\\""},
+	{"\"\\\\\" \"", CJ_INVALID, NULL},
+	{"\"\\u0022\\\"\"", CJ_STRING, "\"\\u0022\\\"\""},
 	{"0", CJ_NUMBER, "0"},
 	{"-12.5e+3", CJ_NUMBER, "-12.5e+3"},
 	{"1E9", CJ_NUMBER, "1E9"},
@@ -107,6 +111,25 @@ test_root(void)
 		  "cj_root_of_json: two documents, the reader finds the garbage");
 	CHECK(cj_root_of_json("{\"a\": [1, }", 11, &v) && !cj_object_get(&v, "a", 1, &v),
 		  "cj_root_of_json: an unclosed array inside");
+	{
+		/* A long string of escapes, then its quote: each byte is read a bounded number of times. */
+		size_t		n = 2 + 2 * 200000;
+		char	   *d = malloc(n + 1);
+		size_t		k;
+
+		CHECK(d != NULL, "malloc");
+		if (d != NULL)
+		{
+			d[0] = '"';
+			for (k = 1; k + 1 < n; k += 2)
+				memcpy(d + k, (k / 2) % 2 ? "\\\"" : "\\n", 2);
+			d[n - 1] = '"';
+			d[n] = '\0';
+			CHECK(cj_root(d, n, &v) && v.type == CJ_STRING && v.len == n, "200,000 escapes in one string");
+			CHECK(!cj_root(d, n - 1, &v), "the same without its closing quote");
+			free(d);
+		}
+	}
 	CHECK(!cj_root(NULL, 0, &v), "NULL doc");
 	CHECK(!cj_root("{}", 2, NULL), "NULL out");
 	CHECK(cj_root("[1]]", 3, &v) && v.len == 3, "len bounds the read");
