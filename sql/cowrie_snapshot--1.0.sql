@@ -386,6 +386,15 @@ BEGIN
     -- Phase 3: ip_inventory, one row per distinct canonical IP, from its latest session.
     t := pg_catalog.clock_timestamp();
     PERFORM @extschema@.cowrie_migrate_ip_inventory();
+    -- Rows that are already there (upstream never fills ip_types); the rows
+    -- inserted below get theirs as they are inserted. Each document read once.
+    UPDATE @extschema@.ip_inventory i SET ip_types = r.types
+    FROM (SELECT ip_address, @extschema@.cowrie_ip_types(enrichment) AS types
+          FROM @extschema@.ip_inventory
+          WHERE ip_types IS NULL OR ip_types OPERATOR(pg_catalog.=) '{}'::text[] OFFSET 0) r
+    WHERE i.ip_address OPERATOR(pg_catalog.=) r.ip_address AND r.types OPERATOR(pg_catalog.<>) '{}'::text[];
+    GET DIAGNOSTICS n = ROW_COUNT;
+    counts := counts || jsonb_build_object('ip_types_repaired', n);
     EXECUTE $q$
         WITH latest AS (
             SELECT DISTINCT ON (ip) ip, asn, session_id FROM pg_temp.cowrie_migrate_facts
@@ -406,12 +415,6 @@ BEGIN
         ON CONFLICT (ip_address) DO NOTHING$q$;
     GET DIAGNOSTICS n = ROW_COUNT;
     counts := counts || jsonb_build_object('ip_inventory_inserted', n);
-    -- Rows that were already there (upstream never fills ip_types).
-    UPDATE @extschema@.ip_inventory SET ip_types = @extschema@.cowrie_ip_types(enrichment)
-    WHERE (ip_types IS NULL OR ip_types OPERATOR(pg_catalog.=) '{}'::text[])
-      AND @extschema@.cowrie_ip_types(enrichment) OPERATOR(pg_catalog.<>) '{}'::text[];
-    GET DIAGNOSTICS n = ROW_COUNT;
-    counts := counts || jsonb_build_object('ip_types_repaired', n);
     phase_seconds := phase_seconds || jsonb_build_object('phase3_ip_inventory', pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - t)::numeric, 3));
 
     -- Phase 4: snapshot columns, then every session written once, then the indexes.

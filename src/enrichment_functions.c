@@ -35,19 +35,19 @@ json_root(text *doc, cowrie_jnode *root)
 	return cowrie_text_json_root(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), root);
 }
 
-/* Facts of the document in argument 0; with ip_only the ASN is not read. */
+/* Facts of an enrichment document (json or jsonb); with ip_only the ASN is not read. */
 static void
-facts_of(FunctionCallInfo fcinfo, bool is_jsonb, bool ip_only, cowrie_enrichment_facts *facts)
+facts_of(Datum doc, bool is_jsonb, bool ip_only, cowrie_enrichment_facts *facts)
 {
 	cowrie_jnode root;
 	const cowrie_json_ops *ops;
 
 	if (is_jsonb)
 	{
-		cowrie_jsonb_root(PG_GETARG_JSONB_P(0), &root);
+		cowrie_jsonb_root(DatumGetJsonbP(doc), &root);
 		ops = &cowrie_jsonb_ops;
 	}
-	else if (json_root(PG_GETARG_TEXT_PP(0), &root))
+	else if (json_root(DatumGetTextPP(doc), &root))
 		ops = &cowrie_text_json_ops;
 	else
 	{
@@ -61,15 +61,23 @@ facts_of(FunctionCallInfo fcinfo, bool is_jsonb, bool ip_only, cowrie_enrichment
 		cowrie_enrichment_extract(ops, &root, !is_jsonb, facts);
 }
 
-static Datum
-extract_ip(FunctionCallInfo fcinfo, bool is_jsonb)
+text *
+cowrie_document_ip(Datum doc, bool is_jsonb)
 {
 	cowrie_enrichment_facts facts;
 
-	facts_of(fcinfo, is_jsonb, true, &facts);
-	if (facts.ip_len == 0)
+	facts_of(doc, is_jsonb, true, &facts);
+	return facts.ip_len > 0 ? cstring_to_text_with_len(facts.ip, (int) facts.ip_len) : NULL;
+}
+
+static Datum
+extract_ip(FunctionCallInfo fcinfo, bool is_jsonb)
+{
+	text	   *ip = cowrie_document_ip(PG_GETARG_DATUM(0), is_jsonb);
+
+	if (ip == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(facts.ip, (int) facts.ip_len));
+	PG_RETURN_TEXT_P(ip);
 }
 
 Datum
@@ -136,7 +144,7 @@ facts_record(FunctionCallInfo fcinfo, bool is_jsonb)
 	bool		nulls[5] = {false, false, false, false, false};
 
 	tupdesc = cowrie_result_tupdesc(fcinfo, "cowrie_enrichment_facts");
-	facts_of(fcinfo, is_jsonb, false, &facts);
+	facts_of(PG_GETARG_DATUM(0), is_jsonb, false, &facts);
 
 	if (facts.ip_len > 0)
 		values[0] = PointerGetDatum(cstring_to_text_with_len(facts.ip, (int) facts.ip_len));

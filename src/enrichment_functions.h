@@ -11,4 +11,7 @@
 ArrayType  *cowrie_typeset_to_array(const cowrie_typeset *set);
 void		cowrie_jsonb_ip_types(Jsonb *jb, cowrie_typeset *set);
 
+/* The source IP an enrichment document (json or jsonb) gives, canonical, or NULL: cowrie_extract_ip. */
+text	   *cowrie_document_ip(Datum doc, bool is_jsonb);
+
 #endif

@@ -15,11 +15,10 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
-#include "utils/jsonb.h"
 #include "utils/rel.h"
 
-#include "cowrie_enrichment.h"
-#include "jsonb_access.h"
+#include "cowrie_ip.h"
+#include "enrichment_functions.h"
 #include "snapshot.h"
 
 PG_FUNCTION_INFO_V1(cowrie_session_snapshot_trigger);
@@ -54,34 +53,52 @@ session_ip(HeapTuple tup, TupleDesc desc, const session_columns *cols)
 {
 	bool		isnull;
 	Datum		d = SPI_getbinval(tup, desc, cols->source_ip, &isnull);
-	cowrie_enrichment_facts facts;
-	cowrie_jnode root;
 
 	if (!isnull)
 		return DatumGetTextPP(d);
 	d = SPI_getbinval(tup, desc, cols->enrichment, &isnull);
 	if (isnull)
 		return NULL;
-	if (TupleDescAttr(desc, cols->enrichment - 1)->atttypid == JSONBOID)
-	{
-		cowrie_jsonb_root(DatumGetJsonbP(d), &root);
-		cowrie_enrichment_extract_ip(&cowrie_jsonb_ops, &root, false, &facts);
-	}
-	else
-	{
-		text	   *doc = DatumGetTextPP(d);
+	return cowrie_document_ip(d, TupleDescAttr(desc, cols->enrichment - 1)->atttypid == JSONBOID);
+}
 
-		if (!cowrie_text_json_root(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), &root))
-			return NULL;
-		cowrie_enrichment_extract_ip(&cowrie_text_json_ops, &root, true, &facts);
-	}
-	return facts.ip_len > 0 ? cstring_to_text_with_len(facts.ip, (int) facts.ip_len) : NULL;
+/*
+ * The inventory probe, prepared once per backend and session table: finding
+ * the extension's schema and planning the query cost more than running it,
+ * and the trigger runs for every session the loader writes. The plan cache
+ * replans it after DDL on ip_inventory.
+ */
+static SPIPlanPtr inventory_plan = NULL;
+static Oid	inventory_plan_table = InvalidOid;
+
+static SPIPlanPtr
+inventory_probe(Relation sessions)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	SPIPlanPtr	plan;
+
+	if (inventory_plan != NULL && inventory_plan_table == RelationGetRelid(sessions))
+		return inventory_plan;
+	plan = SPI_prepare(psprintf("SELECT current_asn, geo_country::pg_catalog.text, ip_types, "
+								"enrichment, enrichment_updated_at FROM %s "
+								"WHERE ip_address OPERATOR(pg_catalog.=) $1::pg_catalog.varchar",
+								cowrie_inventory_relname()),
+					   1, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "cowrie_session_snapshot_trigger: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "cowrie_session_snapshot_trigger: SPI_keepplan failed");
+	if (inventory_plan != NULL)
+		SPI_freeplan(inventory_plan);
+	inventory_plan = plan;
+	inventory_plan_table = RelationGetRelid(sessions);
+	return plan;
 }
 
 static void
-fetch_inventory(text *ip, cowrie_inventory_row *inv, Datum *enrichment_at, bool *enrichment_at_null)
+fetch_inventory(Relation sessions, text *ip, cowrie_inventory_row *inv, Datum *enrichment_at,
+				bool *enrichment_at_null)
 {
-	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 	char		buf[COWRIE_IP_TEXT_MAX];
 	size_t		len;
@@ -94,11 +111,7 @@ fetch_inventory(text *ip, cowrie_inventory_row *inv, Datum *enrichment_at, bool 
 	if (len == 0)
 		return;
 	args[0] = PointerGetDatum(cstring_to_text_with_len(buf, (int) len));
-	rc = SPI_execute_with_args(psprintf("SELECT current_asn, geo_country::pg_catalog.text, ip_types, "
-										"enrichment, enrichment_updated_at FROM %s "
-										"WHERE ip_address OPERATOR(pg_catalog.=) $1::pg_catalog.varchar",
-										cowrie_inventory_relname()),
-							   1, argtypes, args, NULL, true, 1);
+	rc = SPI_execute_plan(inventory_probe(sessions), args, NULL, true, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed == 0)
 		return;
 	{
@@ -164,7 +177,7 @@ cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
 	SPI_connect();
 	ip = session_ip(tup, desc, &cols);
 	if (ip != NULL)
-		fetch_inventory(ip, &inv, &enrichment_at, &enrichment_at_null);
+		fetch_inventory(rel, ip, &inv, &enrichment_at, &enrichment_at_null);
 	else
 	{
 		memset(&inv, 0, sizeof(inv));

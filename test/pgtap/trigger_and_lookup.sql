@@ -12,7 +12,7 @@ INSERT INTO ip_inventory (ip_address, current_asn, first_seen, last_seen, enrich
  ('5.5.5.5', 64500, now(), now(), '{"dshield": {"ip": {"ascountry": ""}}}', NULL, '{}'),
  ('10.0.0.1', NULL, now(), now(), '{"maxmind": {"country": "US"}}', NULL, '{}');
 
-SELECT plan(26);
+SELECT plan(28);
 
 -- Generated columns: geo_country takes maxmind, else cymru, else dshield, else XX;
 -- is_scanner and is_bogon never fail a row (upstream: "unknown" raised).
@@ -73,6 +73,18 @@ SELECT is((SELECT (source_ip, snapshot_country)::text FROM session_summaries WHE
 UPDATE ip_inventory SET enrichment = '{"maxmind": {"country": "FR"}}' WHERE ip_address = '8.8.8.8';
 UPDATE session_summaries SET event_count = 9 WHERE session_id = 't1';
 SELECT is((SELECT snapshot_country FROM session_summaries WHERE session_id = 't1')::text, 'US', 'snapshots are immutable: the IP moving country changes nothing');
+
+-- The trigger keeps its prepared inventory probe for the backend: it must
+-- follow DDL on ip_inventory and a re-created extension in the same session.
+ALTER TABLE ip_inventory ADD COLUMN operator_note text;
+INSERT INTO session_summaries (session_id, enrichment) VALUES ('t7', '{"dshield": {"ip": {"number": "9.9.9.9"}}}');
+SELECT is((SELECT (source_ip, snapshot_country)::text FROM session_summaries WHERE session_id = 't7'), '(9.9.9.9,CH)',
+          'the trigger after a column was added to ip_inventory');
+DROP EXTENSION cowrie_snapshot;
+CREATE EXTENSION cowrie_snapshot;
+INSERT INTO session_summaries (session_id, enrichment) VALUES ('t8', '{"dshield": {"ip": {"number": "8.8.8.8"}}}');
+SELECT is((SELECT (source_ip, snapshot_country)::text FROM session_summaries WHERE session_id = 't8'), '(8.8.8.8,FR)',
+          'the trigger after DROP and CREATE EXTENSION in the same session');
 
 -- Lookup
 SELECT results_eq(
