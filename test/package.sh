@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Packaging test. From a clean copy of the work tree (tracked files plus untracked
-# ones that are not ignored): checks META.json, builds the PGXN archive with
-# `make dist` and builds it, builds the Debian package postgresql-15-cowrie-snapshot
-# with dpkg-buildpackage, installs it with apt-get, and runs the regression suite
-# (make installcheck) and CREATE EXTENSION against the INSTALLED package on a
-# throwaway cluster. Prints TAP ("ok N - ...", "1..N") and exits non-zero on any
-# failure. Needs root. The package stays installed afterwards; a later
-# `make install` from the tree overwrites the same files.
+# Packaging test, for the PostgreSQL major of PG_CONFIG (default 15). From a clean
+# copy of the work tree (tracked files plus untracked ones that are not ignored):
+# checks META.json, builds the PGXN archive with `make dist` and builds it, builds
+# the Debian package postgresql-MAJOR-cowrie-snapshot with dpkg-buildpackage,
+# installs it with apt-get, and runs the regression suite (make installcheck) and
+# CREATE EXTENSION against the INSTALLED package on a throwaway cluster. Prints
+# TAP ("ok N - ...", "1..N"); a check that cannot run because an earlier step
+# failed is reported as "not ok ... (not run: ...)", so the plan is always the
+# same. Exits non-zero on any failure. Needs root. The package stays installed
+# afterwards; a later `make install` from the tree overwrites the same files.
+# test/matrix.sh runs it in the PostgreSQL 17 and 18 chroots.
 #
 #   bash test/package.sh                  the test
 #   bash test/package.sh --deb-only DIR   only build the .deb into DIR (make deb)
@@ -18,8 +21,10 @@ export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 . tools/cluster.sh
 
 EXT=cowrie_snapshot
-PKG=postgresql-15-cowrie-snapshot
-PORT=${PACKAGE_TEST_PORT:-55435}
+MAJOR=$("$PG_CONFIG" --version 2>/dev/null | sed -nE 's/^PostgreSQL ([0-9]+).*/\1/p')
+PKG=postgresql-${MAJOR:-N}-cowrie-snapshot
+PORT=${PACKAGE_TEST_PORT:-$((55420 + ${MAJOR:-15}))}
+EXTVERSION=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" $EXT.control)
 START=$(date +%s)
 WORK=$(mktemp -d /tmp/cowrie_package.XXXXXX)
 chmod 755 "$WORK"  # the cluster under it runs as the postgres user
@@ -27,20 +32,36 @@ cleanup() { cluster_stop; rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The plan: every check, in order, so that the ones an early failure prevents
+# are still reported (and counted) as failed.
+PLAN=(
+	"META.json is valid PGXN meta-spec 1.0.0 with the control file's version"
+	"make dist: the zip has the single top directory $EXT-VERSION/"
+	"the archive builds with -Werror and installs on its own"
+	"dpkg-buildpackage -us -uc -b builds $PKG"
+	"the .deb holds the module and every extension script, has the release version, depends on postgresql-${MAJOR:-N}"
+	"apt-get install ./${PKG}_*.deb"
+	"the installed extension files are the package's (dpkg --verify, dpkg -S)"
+	"throwaway cluster started on port $PORT"
+	"make installcheck against the installed package"
+	"CREATE EXTENSION $EXT in a fresh database gives $EXTVERSION, and its C functions answer"
+	"CREATE EXTENSION $EXT VERSION '1.0' then ALTER EXTENSION UPDATE reaches $EXTVERSION"
+)
 n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { # not_ok DESCRIPTION [LOG]: the log's tail goes out as TAP comments
-	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
+ok() { n=$((n + 1)); echo "ok $n - ${PLAN[n - 1]}${1:+ ($1)}"; }
+not_ok() { # not_ok [DETAIL [LOG]]: the log's tail goes out as TAP comments
+	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - ${PLAN[n - 1]}${1:+ ($1)}"
 	[ -n "${2:-}" ] && [ -f "$2" ] && tail -n 60 "$2" | sed 's/^/# /'
 	return 0
 }
-check() { # check DESCRIPTION LOG COMMAND...: runs COMMAND with output to LOG
-	local desc=$1 log=$2; shift 2
-	if ("$@") >"$log" 2>&1; then ok "$desc"; else not_ok "$desc" "$log"; return 1; fi
+check() { # check LOG COMMAND...: the next check of the plan, output to LOG
+	local log=$1; shift
+	if ("$@") >"$log" 2>&1; then ok; else not_ok "" "$log"; return 1; fi
 }
-finish() {
+finish() { # finish [REASON]: the checks not run yet fail with REASON
+	while [ "$n" -lt ${#PLAN[@]} ]; do not_ok "not run: ${1:-an earlier step failed}"; done
 	echo "1..$n"
-	echo "# $((n - failed)) passed, $failed failed, $(($(date +%s) - START)) s"
+	echo "# $PKG: $((n - failed)) passed, $failed failed, $(($(date +%s) - START)) s"
 	[ "$failed" -eq 0 ]
 	exit
 }
@@ -59,24 +80,31 @@ build_deb() { # build_deb SRC: dpkg-buildpackage there; the .deb lands in SRC/..
 	(cd "$1" && dpkg-buildpackage -us -uc -b)
 }
 
+make_expand() { # make_expand DIR 'EXPR': EXPR (e.g. $(DATA)) expanded by the Makefile in DIR
+	make -s --no-print-directory -C "$1" -f Makefile -f - PG_CONFIG="$PG_CONFIG" print-expr <<<"print-expr: ; @echo $2" 2>/dev/null
+}
+
 if [ "${1:-}" = --deb-only ]; then # dpkg-buildpackage itself names missing build dependencies
 	out=${2:?usage: test/package.sh --deb-only DIR}
-	copy_tree "$WORK/src" && build_deb "$WORK/src" && cp "$WORK"/*.deb "$out"/ && ls -1 "$out"/${PKG}_*.deb
+	command -v dpkg-buildpackage >/dev/null ||
+		{ echo "dpkg-buildpackage is not installed: apt-get install build-essential debhelper postgresql-server-dev-all (or bash tools/deps.sh)" >&2; exit 1; }
+	copy_tree "$WORK/src" && build_deb "$WORK/src" && cp "$WORK"/*.deb "$out"/ && ls -1 "$out"/postgresql-*-cowrie-snapshot_*.deb
 	exit
 fi
 
-install_deps debhelper postgresql-server-dev-all dpkg-dev python3 unzip git >"$WORK/deps.log" 2>&1 ||
-	{ cat "$WORK/deps.log"; echo "Bail out! could not install the build dependencies"; exit 1; }
-
-copy_tree "$WORK/src" || { echo "Bail out! could not copy the work tree"; exit 1; }
+[ -n "$MAJOR" ] || finish "no PostgreSQL at PG_CONFIG=$PG_CONFIG"
+install_deps >"$WORK/deps.log" 2>&1 || { sed 's/^/# /' "$WORK/deps.log"; finish "could not install the build dependencies"; }
+command -v git >/dev/null || finish "git is not installed"
+git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1 || finish "$ROOT is not a git work tree"
+copy_tree "$WORK/src" || finish "could not copy the work tree"
 cp -a "$WORK/src" "$WORK/dist-src"
-VERSION=$(make -s --no-print-directory -C "$WORK/src" -f Makefile -f - <<<'print-distversion: ; @echo $(DISTVERSION)' print-distversion 2>/dev/null)
+VERSION=$(make_expand "$WORK/src" '$(DISTVERSION)')
 DISTNAME=$EXT-$VERSION
+PLAN[1]="make dist: $DISTNAME.zip with the single top directory $DISTNAME/"
 echo "# $PKG $VERSION from $ROOT, in $WORK"
 
 # 1. META.json against the PGXN meta spec rules and the control file's version.
-check "META.json is valid PGXN meta-spec 1.0.0 with version $VERSION" "$WORK/meta.log" \
-	make -s -C "$WORK/src" meta-check
+check "$WORK/meta.log" make -s -C "$WORK/src" meta-check
 
 # 2-3. make dist from a commit of the copy: one top directory, builds and installs on its own.
 dist_test() {
@@ -88,42 +116,46 @@ dist_test() {
 		echo "top directories: $tops" && [ "$tops" = "$DISTNAME" ] &&
 		unzip -Z1 "$WORK/$DISTNAME.zip" | grep -x "$DISTNAME/META.json"
 }
-check "make dist: $DISTNAME.zip with the single top directory $DISTNAME/" "$WORK/dist.log" dist_test
+check "$WORK/dist.log" dist_test
 dist_build() {
 	mkdir "$WORK/unzip" && cd "$WORK/unzip" && unzip -q "$WORK/$DISTNAME.zip" && cd "$DISTNAME" &&
 		make PG_CONFIG="$PG_CONFIG" && make install PG_CONFIG="$PG_CONFIG"
 }
 if [ -f "$WORK/$DISTNAME.zip" ]; then
-	check "the archive builds with -Werror and installs on its own" "$WORK/dist-build.log" dist_build
+	check "$WORK/dist-build.log" dist_build
 else
-	not_ok "the archive builds with -Werror and installs on its own (no archive)"
+	not_ok "not run: no archive"
 fi
 
-# 4. The Debian package, built with pg_buildext from the clean copy.
-if check "dpkg-buildpackage -us -uc -b builds $PKG" "$WORK/deb.log" build_deb "$WORK/src"; then :; else finish; fi
+# 4. The Debian package, built with pg_buildext from the clean copy: one package
+# per major in debian/pgversions whose server-dev package is installed.
+check "$WORK/deb.log" build_deb "$WORK/src" || finish "the package did not build"
 DEB=$(ls "$WORK"/${PKG}_*.deb 2>/dev/null | head -n 1)
-[ -n "$DEB" ] || { not_ok "a $PKG .deb was produced"; finish; }
+[ -n "$DEB" ] || { sed -n 's/^dpkg-deb: building package/# &/p' "$WORK/deb.log"; finish "no $PKG .deb was produced"; }
 
-# 5. What the package carries and depends on.
+# 5. What the package carries and depends on: the module and every script the
+# Makefile installs (DATA), so the check follows the sql/ layout.
 deb_contents() {
 	dpkg-deb -I "$DEB" && dpkg-deb -c "$DEB" || return 1
-	local f
-	for f in ./usr/lib/postgresql/15/lib/$EXT.so ./usr/share/postgresql/15/extension/$EXT.control \
-		./usr/share/postgresql/15/extension/$EXT--1.0.sql ./usr/share/postgresql/15/extension/$EXT--1.0--1.1.sql; do
+	local f files=(./usr/lib/postgresql/$MAJOR/lib/$EXT.so ./usr/share/postgresql/$MAJOR/extension/$EXT.control)
+	for f in $(make_expand "$WORK/dist-src" '$(DATA) $(DATA_built)'); do
+		files+=("./usr/share/postgresql/$MAJOR/extension/$(basename "$f")")
+	done
+	[ ${#files[@]} -gt 2 ] || { echo "the Makefile names no extension scripts (DATA)"; return 1; }
+	for f in "${files[@]}"; do
 		dpkg-deb -c "$DEB" | awk '{print $NF}' | grep -x "$f" || { echo "missing $f"; return 1; }
 	done
 	[ "$(dpkg-deb -f "$DEB" Version)" = "$VERSION" ] || { echo "package version is not $VERSION"; return 1; }
-	dpkg-deb -f "$DEB" Depends | grep 'postgresql-15' || { echo "no dependency on postgresql-15"; return 1; }
+	dpkg-deb -f "$DEB" Depends | grep "postgresql-$MAJOR" || { echo "no dependency on postgresql-$MAJOR"; return 1; }
 }
-check "$(basename "$DEB") holds the module and the 1.0, 1.0--1.1 scripts, version $VERSION, depends on postgresql-15" \
-	"$WORK/contents.log" deb_contents
+check "$WORK/contents.log" deb_contents
 
 # 6. Install it, and check that the server's extension files are the package's.
 deb_install() {
 	(cd "$WORK" && DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall "./$(basename "$DEB")") &&
 		dpkg-query -W -f='${Status} ${Version}\n' "$PKG" | grep -x "install ok installed $VERSION"
 }
-check "apt-get install ./$(basename "$DEB")" "$WORK/install.log" deb_install
+check "$WORK/install.log" deb_install || finish "the package did not install"
 deb_owned() {
 	dpkg --verify "$PKG" || return 1
 	local f
@@ -131,13 +163,13 @@ deb_owned() {
 		dpkg -S "$f" | grep "^$PKG:" || { echo "$f is not from $PKG"; return 1; }
 	done
 }
-check "the installed extension files are the package's (dpkg --verify, dpkg -S)" "$WORK/owned.log" deb_owned
+check "$WORK/owned.log" deb_owned
 
-# 7-10. The regression suite and CREATE EXTENSION against the installed package.
+# 8-11. The regression suite and CREATE EXTENSION against the installed package.
 if cluster_start "$WORK/cluster" "$PORT" >"$WORK/cluster.log" 2>&1; then
-	ok "throwaway cluster started on port $PORT"
+	ok
 else
-	not_ok "throwaway cluster started on port $PORT" "$WORK/cluster.log"; finish
+	not_ok "" "$WORK/cluster.log"; finish "no cluster"
 fi
 
 installcheck() {
@@ -145,7 +177,7 @@ installcheck() {
 		[ -f regression.diffs ] && head -n 200 regression.diffs; return 1; }
 	[ ! -e "$EXT.so" ] || { echo "installcheck built the module instead of using the package"; return 1; }
 }
-if check "make installcheck against the installed package" "$WORK/regress.log" installcheck; then
+if check "$WORK/regress.log" installcheck; then
 	grep -E '^(test |ok |not ok |# All|=+ All)' "$WORK/regress.log" | sed 's/^/# /'
 fi
 
@@ -153,16 +185,16 @@ create_extension() {
 	"$PGBIN/createdb" cowrie_package_fresh && "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -At -d cowrie_package_fresh -c "
 		CREATE EXTENSION $EXT;
 		SELECT extversion, cowrie_normalize_ip(' 2001:DB8:0:0:0:0:0:1 '), cowrie_primary_ip_type(ARRAY['RESIDENTIAL', 'vpn'])
-		FROM pg_extension WHERE extname = '$EXT';" | tee /dev/stderr | grep -x '1.1|2001:db8::1|VPN'
+		FROM pg_extension WHERE extname = '$EXT';" | tee /dev/stderr | grep -x "$EXTVERSION|2001:db8::1|VPN"
 }
-check "CREATE EXTENSION $EXT in a fresh database gives 1.1, and its C functions answer" "$WORK/create.log" create_extension
+check "$WORK/create.log" create_extension
 
 update_extension() {
 	"$PGBIN/createdb" cowrie_package_update && "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -At -d cowrie_package_update -c "
 		CREATE EXTENSION $EXT VERSION '1.0';
 		ALTER EXTENSION $EXT UPDATE;
-		SELECT extversion FROM pg_extension WHERE extname = '$EXT';" | tee /dev/stderr | grep -x '1.1'
+		SELECT extversion FROM pg_extension WHERE extname = '$EXT';" | tee /dev/stderr | grep -x "$EXTVERSION"
 }
-check "CREATE EXTENSION $EXT VERSION '1.0' then ALTER EXTENSION UPDATE reaches 1.1" "$WORK/update.log" update_extension
+check "$WORK/update.log" update_extension
 
 finish
