@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The whole suite (test/suite.sh) against PostgreSQL 17 (Debian trixie) or 18
-# (Debian sid) in a debootstrap chroot under /tmp/cowrie-chroots, built once and
-# reused while its stamp matches the package list. Needs root.
+# The whole suite (test/suite.sh) and the package test (test/package.sh: the
+# Debian package postgresql-N-cowrie-snapshot built, installed and checked there)
+# against PostgreSQL 17 (Debian trixie) or 18 (Debian sid) in a debootstrap chroot
+# under /tmp/cowrie-chroots, built once and reused while its stamp matches the
+# package list. Needs root.
 #   bash test/matrix.sh 17|18     one version; no argument runs both
-# RESULTS_FILE: where to write the suite's "PASSED FAILED" (left empty on failure).
+# RESULTS_FILE: where to write "PASSED FAILED" of both (left empty on failure).
 # Overrides: COWRIE_MATRIX_SUITE (e.g. forky for 18), COWRIE_MATRIX_EXTRA_PKGS,
 # COWRIE_MATRIX_REBUILD=1 (ignore the stamp, e.g. to refresh sid), COWRIE_CHROOT_BASE,
 # COWRIE_MIRROR.
@@ -33,9 +35,11 @@ case $V in
 *) echo "usage: bash test/matrix.sh [17|18]" >&2; exit 2 ;;
 esac
 # clang and libclang-rt-dev (the metapackage for the suite's default clang) for the
-# ASan/UBSan build of the unit tests
+# ASan/UBSan build of the unit tests; pg_cron for the scheduling test; the rest
+# for the package test (make dist, dpkg-buildpackage) as in tools/deps.sh
 PKGS=(postgresql-$V postgresql-server-dev-$V postgresql-$V-pgtap libtap-parser-sourcehandler-pgtap-perl
-	make gcc libc6-dev clang libclang-rt-dev util-linux ${COWRIE_MATRIX_EXTRA_PKGS:-})
+	make gcc libc6-dev clang libclang-rt-dev util-linux postgresql-$V-cron
+	git python3 unzip build-essential dpkg-dev debhelper postgresql-server-dev-all ${COWRIE_MATRIX_EXTRA_PKGS:-})
 BASE=${COWRIE_CHROOT_BASE:-/tmp/cowrie-chroots}
 ROOT=$BASE/$SUITE
 CHROOT_LOG=$BASE/$SUITE.log
@@ -108,6 +112,10 @@ git -C "$SRC" ls-files -z --cached --others --exclude-standard \
 	done | tar -C "$SRC" --null -T - --ignore-failed-read -cf - 2>/dev/null |
 	tar -C "$ROOT/root/ext" --no-same-owner -xf - || fail "copying the working tree failed"
 chroot_say "copied $(find "$ROOT/root/ext" -type f | wc -l) files to $ROOT/root/ext"
+# test/package.sh copies the tree as git lists it: a one-commit repository of the copy
+chroot_run "$ROOT" bash -c 'cd /root/ext && git init -q && git add -A &&
+	git -c user.name=matrix -c user.email=matrix@localhost commit -qm "work tree copy"' >/dev/null ||
+	fail "cannot make $ROOT/root/ext a git repository"
 
 rm -f "$ROOT/root/results"
 chroot_say "running test/suite.sh in the chroot"
@@ -120,11 +128,33 @@ chroot_run "$ROOT" COWRIE_SKIP_APT=1 RESULTS_FILE=/root/results PG_CONFIG="$PGC"
 wait $!
 rc=$?
 chroot_say "suite exited $rc after $((SECONDS - t1)) s"
+passed=0 failed=0
 if [ -s "$ROOT/root/results" ]; then
-	[ -n "${RESULTS_FILE:-}" ] && cp "$ROOT/root/results" "$RESULTS_FILE"
+	read -r passed failed <"$ROOT/root/results"
 else
 	chroot_say "the suite wrote no results"
+	failed=1
 	[ $rc -eq 0 ] && rc=1
 fi
-[ $rc -eq 0 ] && chroot_say "PostgreSQL $V ($SUITE): OK" || chroot_say "FAIL (PostgreSQL $V, $SUITE): suite failed"
+
+# The Debian package for this major, built from a clean copy, installed in the
+# chroot and checked there (TAP; a check that cannot run is a "not ok").
+chroot_say "running test/package.sh in the chroot"
+t1=$SECONDS
+chroot_run "$ROOT" COWRIE_SKIP_APT=1 PG_CONFIG="$PGC" bash -c 'cd /root/ext && exec bash test/package.sh' \
+	</dev/null >"$BASE/$SUITE.package.log" 2>&1 &
+wait $!
+prc=$?
+grep -E '^(ok|not ok) [0-9]+' "$BASE/$SUITE.package.log"
+p=$(grep -cE '^ok [0-9]+' "$BASE/$SUITE.package.log"); f=$(grep -cE '^not ok [0-9]+' "$BASE/$SUITE.package.log")
+if [ $prc -ne 0 ]; then
+	grep -vE '^ok ' "$BASE/$SUITE.package.log" | tail -n 40
+	[ "$f" -eq 0 ] && f=1
+	rc=1
+fi
+echo "== package (PostgreSQL $V): $p passed, $f failed"
+chroot_say "package test exited $prc after $((SECONDS - t1)) s (log: $BASE/$SUITE.package.log)"
+passed=$((passed + p)); failed=$((failed + f))
+[ -n "${RESULTS_FILE:-}" ] && echo "$passed $failed" >"$RESULTS_FILE"
+[ $rc -eq 0 ] && chroot_say "PostgreSQL $V ($SUITE): OK" || chroot_say "FAIL (PostgreSQL $V, $SUITE): $failed failed"
 exit $rc

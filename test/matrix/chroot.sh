@@ -1,7 +1,9 @@
-# Debian chroot lifecycle for test/matrix.sh (sourced): build (debootstrap + apt,
-# stamped for reuse), up/down (mounts), run (clean environment), reap (processes
-# left inside). Every function takes the chroot's root directory first.
-# Noise goes to $CHROOT_LOG; progress lines start with "matrix:".
+# Debian chroot lifecycle for test/matrix.sh and test/fresh_machine.sh (sourced):
+# build (debootstrap + apt, stamped for reuse), up/down (mounts), run (clean
+# environment), reap (processes left inside). Every function takes the chroot's
+# root directory first. Noise goes to $CHROOT_LOG; progress lines start with
+# "matrix:". CHROOT_PLAIN=1 builds a root as Debian installs it (no apt or
+# postgresql-common settings of ours), for the fresh-machine test.
 
 CHROOT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CHROOT_RECIPE=1                 # bump when chroot_build changes so old chroots are rebuilt
@@ -31,7 +33,7 @@ chroot_mirror() {
 
 # sha256 of what the chroot is built from; a stamp with another hash means rebuild.
 chroot_hash() { # SUITE PKGS...
-	echo "recipe=$CHROOT_RECIPE suite=$1 packages=$(shift; printf '%s\n' "$@" | sort -u | tr '\n' ' ')" |
+	echo "recipe=$CHROOT_RECIPE suite=$1 packages=$(shift; printf '%s\n' "$@" | sort -u | tr '\n' ' ')${CHROOT_PLAIN:+ plain=$CHROOT_PLAIN}" |
 		sha256sum | cut -d' ' -f1
 }
 
@@ -143,9 +145,11 @@ chroot_build() {
 	debootstrap --variant=minbase "$suite" "$r" "$mirror" "$script" >>"$CHROOT_LOG" 2>&1 9>&- || return 1
 	chroot_up "$r" || return 1
 	# configure before postgresql-common's postinst runs: no "main" cluster, no Recommends
-	mkdir -p "$r/etc/postgresql-common/createcluster.d"
-	echo "create_main_cluster = false" >"$r/etc/postgresql-common/createcluster.d/no-main-cluster.conf"
-	printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$r/etc/apt/apt.conf.d/90norecommends"
+	if [ "${CHROOT_PLAIN:-0}" != 1 ]; then
+		mkdir -p "$r/etc/postgresql-common/createcluster.d"
+		echo "create_main_cluster = false" >"$r/etc/postgresql-common/createcluster.d/no-main-cluster.conf"
+		printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$r/etc/apt/apt.conf.d/90norecommends"
+	fi
 	# the mirror's unstable/testing Release files may be past Valid-Until; stable has none
 	case $suite in trixie | bookworm) ;; *)
 		echo 'Acquire::Check-Valid-Until "false";' >"$r/etc/apt/apt.conf.d/91no-check-valid-until" ;;
