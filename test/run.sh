@@ -1,42 +1,51 @@
 #!/usr/bin/env bash
 # The README's test command: installs what it needs, runs the whole suite on the
-# host's PostgreSQL 15, then on PostgreSQL 17 and 18 in Debian chroots
-# (COWRIE_MATRIX=0 skips those), and ends with one line "N passed, N failed".
+# host's PostgreSQL 15, the package and static-analysis tests, then the suite and
+# the package test on PostgreSQL 17 and 18 in Debian chroots, and the README's two
+# commands on a fresh Debian 12 root (COWRIE_MATRIX=0 skips all three chroots;
+# COWRIE_FRESH=0 only the fresh root). Ends with one line "N passed, N failed",
+# each check counted once.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . tools/deps.sh
-install_deps || exit 1
+install_deps || { echo "0 passed, 1 failed"; exit 1; }
 
-passed=0 failed=0
-add_results() { # add_results FILE
+passed=0 failed=0 START=$SECONDS
+add_results() { # add_results FILE: "PASSED FAILED" written by the suite; none is 1 failed
 	if [ -s "$1" ]; then
 		read -r p f <"$1"; passed=$((passed + p)); failed=$((failed + f))
 	else
 		failed=$((failed + 1))
 	fi
 }
+# tap NAME COMMAND...: a TAP-printing test; its TAP lines and comments (PATTERN
+# lines) go out as they come, its checks are counted, and a non-zero exit without
+# a "not ok" counts as one failure.
+tap() {
+	local name=$1 log t0=$SECONDS rc p f; shift
+	log=$(mktemp)
+	"$@" 2>&1 | tee "$log" | grep --line-buffered -E "^(ok|not ok) |${PATTERN:-^# (fresh|cowrie|postgresql)}"
+	rc=${PIPESTATUS[0]}
+	p=$(grep -cE '^ok [0-9]+' "$log"); f=$(grep -cE '^not ok [0-9]+' "$log")
+	[ $rc -ne 0 ] && grep -vE '^ok ' "$log" | tail -n 40
+	[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	rm -f "$log"
+	echo "== $name: $p passed, $f failed, $((SECONDS - t0)) s"
+	passed=$((passed + p)); failed=$((failed + f))
+}
 
 res=$(mktemp)
+trap 'rm -f "$res"' EXIT
 RESULTS_FILE=$res PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config bash test/suite.sh
 add_results "$res"
 
 # The Debian package and the PGXN archive, built from a clean copy and tested
-# installed (TAP lines).
-out=$(bash test/package.sh 2>&1); rc=$?
-echo "$out" | grep -E '^(ok|not ok) ' ; [ $rc -ne 0 ] && echo "$out" | grep -vE '^ok ' | tail -n 40
-p=$(echo "$out" | grep -cE '^ok [0-9]+'); f=$(echo "$out" | grep -cE '^not ok [0-9]+')
-[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
-echo "== package: $p passed, $f failed"
-passed=$((passed + p)); failed=$((failed + f))
+# installed.
+tap package bash test/package.sh
 
 # cppcheck and clang-tidy over the C sources (host only: the chroots' tool
 # versions differ).
-out=$(bash test/static_analysis.sh 2>&1); rc=$?
-echo "$out" | grep -E '^(ok|not ok) |^# (FINDING|KNOWN)'
-p=$(echo "$out" | grep -cE '^ok [0-9]+'); f=$(echo "$out" | grep -cE '^not ok [0-9]+')
-[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
-echo "== static analysis: $p passed, $f failed"
-passed=$((passed + p)); failed=$((failed + f))
+PATTERN='^# (FINDING|KNOWN)' tap "static analysis" bash test/static_analysis.sh
 
 if [ "${COWRIE_MATRIX:-1}" != 0 ]; then
 	for v in 17 18; do
@@ -44,8 +53,11 @@ if [ "${COWRIE_MATRIX:-1}" != 0 ]; then
 		RESULTS_FILE=$res bash test/matrix.sh "$v"
 		add_results "$res"
 	done
+	# Last: it clones the committed tree and runs this command inside, with
+	# COWRIE_MATRIX=0 (which is also what stops it from recursing).
+	[ "${COWRIE_FRESH:-1}" != 0 ] && tap "fresh Debian 12 machine" bash test/fresh_machine.sh
 fi
-rm -f "$res"
 
+echo "# $((SECONDS - START)) s in all"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
