@@ -14,6 +14,7 @@
 #include "utils/jsonb.h"
 
 #include "cowrie_enrichment.h"
+#include "cowrie_ip.h"
 #include "enrichment_functions.h"
 #include "fmgr_util.h"
 #include "jsonb_access.h"
@@ -27,6 +28,8 @@ PG_FUNCTION_INFO_V1(cowrie_enrichment_facts_json);
 PG_FUNCTION_INFO_V1(cowrie_event_ip_jsonb);
 PG_FUNCTION_INFO_V1(cowrie_event_ip_json);
 PG_FUNCTION_INFO_V1(cowrie_jsonb_safe);
+PG_FUNCTION_INFO_V1(cowrie_session_ip_jsonb);
+PG_FUNCTION_INFO_V1(cowrie_session_ip_json);
 
 /* A json argument's root node; false for text the reader cannot start on. */
 static bool
@@ -70,6 +73,45 @@ cowrie_document_ip(Datum doc, bool is_jsonb)
 	return facts.ip_len > 0 ? cstring_to_text_with_len(facts.ip, (int) facts.ip_len) : NULL;
 }
 
+text *
+cowrie_session_ip(text *source_ip, Datum doc, bool doc_isnull, bool is_jsonb)
+{
+	if (source_ip != NULL)
+	{
+		char		buf[COWRIE_IP_TEXT_MAX];
+		size_t		len = cowrie_ip_canonical(VARDATA_ANY(source_ip), VARSIZE_ANY_EXHDR(source_ip), buf);
+
+		if (len > 0)
+			return cstring_to_text_with_len(buf, (int) len);
+	}
+	return doc_isnull ? NULL : cowrie_document_ip(doc, is_jsonb);
+}
+
+/* cowrie_session_ip(source_ip text, enrichment json or jsonb); not STRICT. */
+static Datum
+session_ip(FunctionCallInfo fcinfo, bool is_jsonb)
+{
+	text	   *ip = cowrie_session_ip(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0),
+									   PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1),
+									   PG_ARGISNULL(1), is_jsonb);
+
+	if (ip == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(ip);
+}
+
+Datum
+cowrie_session_ip_jsonb(PG_FUNCTION_ARGS)
+{
+	return session_ip(fcinfo, true);
+}
+
+Datum
+cowrie_session_ip_json(PG_FUNCTION_ARGS)
+{
+	return session_ip(fcinfo, false);
+}
+
 static Datum
 extract_ip(FunctionCallInfo fcinfo, bool is_jsonb)
 {
@@ -92,7 +134,7 @@ cowrie_extract_ip_json(PG_FUNCTION_ARGS)
 	return extract_ip(fcinfo, false);
 }
 
-ArrayType *
+static ArrayType *
 cowrie_typeset_to_array(const cowrie_typeset *set)
 {
 	Datum		elems[COWRIE_TYPESET_MAX];

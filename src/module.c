@@ -1,14 +1,13 @@
-/* Module magic and the extension's settings. */
+/* Module magic and the extension's setting (read by the migration in SQL). */
 #include "postgres.h"
 
 #include "fmgr.h"
 #include "utils/guc.h"
 
-#include "module.h"
-
 PG_MODULE_MAGIC;
 
-bool		cowrie_defer_session_backfill = false;
+/* Only SQL reads it (current_setting); a GUC needs storage all the same. */
+static bool defer_session_backfill = false;
 
 void		_PG_init(void);
 
@@ -19,7 +18,7 @@ _PG_init(void)
 							 "Leave session rows to cowrie_backfill during the v16 migration.",
 							 "When on, the migration creates and fills the inventories but does not "
 							 "write session_summaries rows; run cowrie_backfill afterwards.",
-							 &cowrie_defer_session_backfill,
+							 &defer_session_backfill,
 							 false,
 							 PGC_USERSET,
 							 0,

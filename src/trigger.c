@@ -14,10 +14,10 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
-#include "cowrie_ip.h"
 #include "enrichment_functions.h"
 #include "snapshot.h"
 
@@ -47,19 +47,17 @@ column(TupleDesc desc, const char *name, Relation rel)
 	return attnum;
 }
 
-/* The session's IP: source_ip when set, else what the enrichment document says. */
+/* The session's IP, canonical (cowrie_session_ip), or NULL. */
 static text *
 session_ip(HeapTuple tup, TupleDesc desc, const session_columns *cols)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, cols->source_ip, &isnull);
+	bool		source_null;
+	bool		doc_null;
+	Datum		source = SPI_getbinval(tup, desc, cols->source_ip, &source_null);
+	Datum		doc = SPI_getbinval(tup, desc, cols->enrichment, &doc_null);
 
-	if (!isnull)
-		return DatumGetTextPP(d);
-	d = SPI_getbinval(tup, desc, cols->enrichment, &isnull);
-	if (isnull)
-		return NULL;
-	return cowrie_document_ip(d, TupleDescAttr(desc, cols->enrichment - 1)->atttypid == JSONBOID);
+	return cowrie_session_ip(source_null ? NULL : DatumGetTextPP(source), doc, doc_null,
+							 TupleDescAttr(desc, cols->enrichment - 1)->atttypid == JSONBOID);
 }
 
 /*
@@ -95,23 +93,62 @@ inventory_probe(Relation sessions)
 	return plan;
 }
 
+/*
+ * The probe runs as the owner of session_summaries, in a restricted security
+ * context, as PostgreSQL's own foreign-key checks run as the referenced
+ * table's owner: a loader that may write sessions needs no right on the
+ * inventory. An error names the trigger and says what to grant.
+ */
+static int
+probe_as_owner(Relation sessions, Datum *args)
+{
+	Oid			owner = RelationGetForm(sessions)->relowner;
+	Oid			save_userid;
+	int			save_sec_context;
+	MemoryContext caller = CurrentMemoryContext;
+	int			rc = 0;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(inventory_probe(sessions), args, NULL, true, 1);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		MemoryContextSwitchTo(caller);
+		edata = CopyErrorData();
+		FlushErrorState();
+		edata->message = psprintf("trigger cowrie_session_snapshot on \"%s\": %s",
+								  RelationGetRelationName(sessions), edata->message);
+		if (edata->hint == NULL)
+			edata->hint = psprintf("The trigger reads ip_inventory as the owner of \"%s\" (role \"%s\"): "
+								   "GRANT SELECT ON ip_inventory TO that role.",
+								   RelationGetRelationName(sessions), GetUserNameFromId(owner, true));
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	return rc;
+}
+
+/* ip is canonical (cowrie_session_ip). */
 static void
 fetch_inventory(Relation sessions, text *ip, cowrie_inventory_row *inv, Datum *enrichment_at,
 				bool *enrichment_at_null)
 {
 	Datum		args[1];
-	char		buf[COWRIE_IP_TEXT_MAX];
-	size_t		len;
 	int			rc;
 
 	memset(inv, 0, sizeof(*inv));
 	inv->asn_isnull = true;
 	*enrichment_at_null = true;
-	len = cowrie_ip_canonical(VARDATA_ANY(ip), VARSIZE_ANY_EXHDR(ip), buf);
-	if (len == 0)
-		return;
-	args[0] = PointerGetDatum(cstring_to_text_with_len(buf, (int) len));
-	rc = SPI_execute_plan(inventory_probe(sessions), args, NULL, true, 1);
+	args[0] = PointerGetDatum(ip);
+	rc = probe_as_owner(sessions, args);
 	if (rc != SPI_OK_SELECT || SPI_processed == 0)
 		return;
 	{
@@ -190,11 +227,8 @@ cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
 	(void) SPI_getbinval(tup, desc, cols.source_ip, &isnull);
 	if (isnull && inv.found)
 	{
-		char		buf[COWRIE_IP_TEXT_MAX];
-		size_t		len = cowrie_ip_canonical(VARDATA_ANY(ip), VARSIZE_ANY_EXHDR(ip), buf);
-
 		attnums[n] = cols.source_ip;
-		values[n] = PointerGetDatum(cstring_to_text_with_len(buf, (int) len));
+		values[n] = PointerGetDatum(ip);
 		nulls[n++] = false;
 	}
 	if (cowrie_outcome_is_final(snap.outcome))

@@ -47,7 +47,7 @@ SELECT is((SELECT pg_catalog.count(*) FROM pg_proc p JOIN pg_depend d ON d.objid
 SELECT is((SELECT pg_catalog.count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cowrie_snapshot'
            WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql')
-             AND p.prokind = 'f' AND NOT COALESCE(p.proconfig::text LIKE '%search_path=public, pg_temp%', false)), 0::bigint,
+             AND p.prokind = 'f' AND NOT COALESCE(p.proconfig::text LIKE '%search_path=pg_catalog, pg_temp%', false)), 0::bigint,
           'every PL/pgSQL function pins search_path');
 SELECT is((SELECT pg_catalog.count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cowrie_snapshot'

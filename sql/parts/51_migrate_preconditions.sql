@@ -1,0 +1,66 @@
+------------------------------------------------------------------------------
+-- The v16 migration (upstream-cowrieprocessor.md §2, without bugs B1-B21),
+-- one file per phase, run in order by cowrie_migrate() (59_migrate.sql) in one
+-- transaction: any error rolls everything back, and a second run on a
+-- migrated database changes nothing.
+--
+-- Preconditions: the schema version the database is at (NULL when there are
+-- no cowrie tables), and a lock that lets readers go on until the first ALTER.
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_migrate_source_version() RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    sessions regclass := pg_catalog.to_regclass('@extschema@.session_summaries');
+    state regclass := pg_catalog.to_regclass('@extschema@.schema_state');
+    version_text text;
+    enrichment_type regtype;
+BEGIN
+    IF sessions IS NULL AND state IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF sessions IS NULL THEN
+        RAISE EXCEPTION 'cowrie_snapshot: schema_state exists but session_summaries does not'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('Found %s without %s.', state, '@extschema@.session_summaries'),
+                  HINT = 'Install the extension in the schema that holds the cowrie tables.';
+    END IF;
+    IF state IS NOT NULL THEN
+        -- Dynamic: schema_state may be missing, and its value column is text or varchar.
+        EXECUTE 'SELECT value::pg_catalog.text FROM @extschema@.schema_state WHERE key::pg_catalog.text = $1'
+            INTO version_text USING 'schema_version'::text;
+    END IF;
+    IF version_text IS NULL THEN
+        RAISE EXCEPTION 'cowrie_snapshot: session_summaries has no schema version'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('%s found, but %s.', sessions,
+                      CASE WHEN state IS NULL THEN 'no schema_state table'
+                           ELSE 'no schema_state row with key ''schema_version''' END),
+                  HINT = 'Bring the database to schema v15 with cowrieprocessor first, or insert the schema_version row if you know it is v15.';
+    END IF;
+    IF version_text !~ '^\s*[0-9]{1,9}\s*$' OR pg_catalog.btrim(version_text)::integer < 15 THEN
+        RAISE EXCEPTION 'cowrie_snapshot: schema version % is not supported', pg_catalog.quote_literal(version_text)
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('schema_state.schema_version is %L; the v16 migration needs 15 or later.', version_text),
+                  HINT = 'Run cowrieprocessor''s own migrations up to v15 first; nothing was changed.';
+    END IF;
+
+    -- Writers wait for the migration; readers go on until the first ALTER.
+    LOCK TABLE @extschema@.session_summaries IN SHARE MODE;
+    SELECT a.atttypid INTO enrichment_type FROM pg_catalog.pg_attribute a
+    WHERE a.attrelid = sessions AND a.attname = 'enrichment' AND NOT a.attisdropped AND a.attnum > 0;
+    IF enrichment_type IS NULL OR enrichment_type NOT IN ('pg_catalog.json'::regtype, 'pg_catalog.jsonb'::regtype) THEN
+        RAISE EXCEPTION 'cowrie_snapshot: session_summaries.enrichment is not json or jsonb'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('Its type is %s.', COALESCE((SELECT pg_catalog.format_type(a.atttypid, a.atttypmod)
+                      FROM pg_catalog.pg_attribute a WHERE a.attrelid = sessions
+                        AND a.attname = 'enrichment' AND NOT a.attisdropped), 'missing')),
+                  HINT = 'cowrieprocessor stores enrichment as json (or jsonb in old databases); nothing was changed.';
+    END IF;
+    RETURN pg_catalog.btrim(version_text)::integer;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_migrate_source_version() IS
+'Internal: the schema version the migration starts from (NULL without cowrie tables); checks the preconditions and locks session_summaries in SHARE mode';

@@ -1,0 +1,46 @@
+------------------------------------------------------------------------------
+-- Before phase 1: every session's facts (IP, ASN, data-quality flags) from one
+-- read of its document, into pg_temp.cowrie_migrate_facts; sessions whose
+-- documents name no IP take the earliest raw event's.
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_migrate_read_sessions() RETURNS jsonb
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    from_raw_events bigint;
+    counts jsonb;
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.cowrie_migrate_facts;
+    -- Dynamic only because a v15 table has no source_ip column yet. The fence
+    -- evaluates the facts once per row, not once per field.
+    EXECUTE pg_catalog.format($q$
+        CREATE TEMP TABLE cowrie_migrate_facts AS
+        SELECT s.session_id, COALESCE(@extschema@.cowrie_normalize_ip(s.source_ip), (s.f).ip) AS ip,
+               (s.f).ip_invalid, (s.f).asn, (s.f).asn_invalid, (s.f).nul_escape,
+               s.first_event_at, s.last_event_at, s.created_at
+        FROM (SELECT session_id, %s AS source_ip, @extschema@.cowrie_enrichment_facts(enrichment) AS f,
+                     first_event_at, last_event_at, created_at
+              FROM @extschema@.session_summaries OFFSET 0) s$q$,
+        CASE WHEN @extschema@.cowrie_has_column('@extschema@.session_summaries'::pg_catalog.regclass, 'source_ip')
+             THEN 'source_ip::pg_catalog.text' ELSE 'NULL::pg_catalog.text' END);
+    EXECUTE 'WITH need_raw_ip AS (SELECT x.session_id::pg_catalog.text AS session_id FROM pg_temp.cowrie_migrate_facts x WHERE x.ip IS NULL)
+        UPDATE pg_temp.cowrie_migrate_facts f SET ip = r.ip FROM (' || @extschema@.cowrie_raw_event_ips_sql()
+        || ') r WHERE f.session_id::pg_catalog.text = r.session_id';
+    GET DIAGNOSTICS from_raw_events = ROW_COUNT;
+    ANALYZE pg_temp.cowrie_migrate_facts;
+    SELECT pg_catalog.jsonb_build_object(
+               'sessions', pg_catalog.count(*),
+               'ip_from_raw_events', from_raw_events,
+               'skipped_no_ip', pg_catalog.count(*) FILTER (WHERE ip IS NULL AND NOT COALESCE(ip_invalid, false)),
+               'skipped_invalid_ip', pg_catalog.count(*) FILTER (WHERE ip IS NULL AND ip_invalid),
+               'skipped_invalid_asn', pg_catalog.count(*) FILTER (WHERE asn_invalid),
+               'sanitised_nul_escapes', pg_catalog.count(*) FILTER (WHERE nul_escape),
+               'null_timestamps', pg_catalog.count(*) FILTER (WHERE first_event_at IS NULL OR last_event_at IS NULL))
+      INTO counts FROM pg_temp.cowrie_migrate_facts;
+    RETURN counts;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_migrate_read_sessions() IS
+'Internal: reads every session once into pg_temp.cowrie_migrate_facts; returns the counts for the summary';

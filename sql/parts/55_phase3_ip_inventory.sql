@@ -1,0 +1,118 @@
+------------------------------------------------------------------------------
+-- Phase 3: ip_inventory, one row per distinct canonical IP, from its latest
+-- session. An existing (ORM-shaped) table is adopted with ALTER: a table that
+-- holds rows is never dropped (upstream B4).
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_migrate_ip_inventory_ddl() RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    inv regclass := pg_catalog.to_regclass('@extschema@.ip_inventory');
+BEGIN
+    IF inv IS NULL THEN
+        CREATE TABLE @extschema@.ip_inventory (
+            ip_address varchar(45) NOT NULL PRIMARY KEY,
+            current_asn integer,
+            asn_last_verified timestamptz,
+            first_seen timestamptz NOT NULL,
+            last_seen timestamptz NOT NULL,
+            session_count integer DEFAULT 1 CHECK (session_count >= 0),
+            enrichment jsonb NOT NULL DEFAULT '{}'::jsonb,
+            enrichment_updated_at timestamptz,
+            enrichment_version varchar(20) DEFAULT '2.2',
+            created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+            updated_at timestamptz NOT NULL DEFAULT pg_catalog.now());
+        inv := '@extschema@.ip_inventory'::regclass;
+    ELSE
+        IF (SELECT a.atttypid FROM pg_catalog.pg_attribute a WHERE a.attrelid = inv AND a.attname = 'enrichment')
+           = 'pg_catalog.json'::regtype THEN
+            ALTER TABLE @extschema@.ip_inventory
+                ALTER COLUMN enrichment TYPE jsonb USING @extschema@.cowrie_jsonb_safe(enrichment),
+                ALTER COLUMN enrichment SET DEFAULT '{}'::jsonb;
+        END IF;
+        IF (SELECT a.atttypmod FROM pg_catalog.pg_attribute a WHERE a.attrelid = inv AND a.attname = 'enrichment_version')
+           < 24 THEN
+            ALTER TABLE @extschema@.ip_inventory ALTER COLUMN enrichment_version TYPE varchar(20);
+        END IF;
+    END IF;
+    -- Generated expressions are total: a bad value falls through to the next source, never fails the row (B8, B9).
+    IF NOT @extschema@.cowrie_has_column(inv, 'geo_country') THEN
+        ALTER TABLE @extschema@.ip_inventory ADD COLUMN geo_country varchar(2) GENERATED ALWAYS AS (
+            pg_catalog.upper(COALESCE(
+                CASE WHEN (enrichment -> 'maxmind' ->> 'country') ~ '^[A-Za-z]{2}$' THEN enrichment -> 'maxmind' ->> 'country' END,
+                CASE WHEN (enrichment -> 'cymru' ->> 'country') ~ '^[A-Za-z]{2}$' THEN enrichment -> 'cymru' ->> 'country' END,
+                CASE WHEN (enrichment -> 'dshield' -> 'ip' ->> 'ascountry') ~ '^[A-Za-z]{2}$' THEN enrichment -> 'dshield' -> 'ip' ->> 'ascountry' END,
+                'XX'))::varchar(2)) STORED;
+    END IF;
+    IF NOT @extschema@.cowrie_has_column(inv, 'ip_types') THEN
+        ALTER TABLE @extschema@.ip_inventory ADD COLUMN ip_types text[] DEFAULT ARRAY[]::text[];
+    END IF;
+    IF NOT @extschema@.cowrie_has_column(inv, 'is_scanner') THEN
+        ALTER TABLE @extschema@.ip_inventory ADD COLUMN is_scanner boolean GENERATED ALWAYS AS (
+            COALESCE(pg_catalog.lower(enrichment -> 'greynoise' ->> 'noise') IN ('true', 't', 'yes', 'y', 'on', '1'), false)) STORED;
+    END IF;
+    IF NOT @extschema@.cowrie_has_column(inv, 'is_bogon') THEN
+        ALTER TABLE @extschema@.ip_inventory ADD COLUMN is_bogon boolean GENERATED ALWAYS AS (
+            COALESCE(pg_catalog.lower(enrichment -> 'validation' ->> 'is_bogon') IN ('true', 't', 'yes', 'y', 'on', '1'), false)) STORED;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conrelid = inv AND c.contype = 'c'
+                   AND c.conname = 'ip_inventory_session_count_check') THEN
+        ALTER TABLE @extschema@.ip_inventory ADD CONSTRAINT ip_inventory_session_count_check CHECK (session_count >= 0) NOT VALID;
+        IF NOT EXISTS (SELECT FROM @extschema@.ip_inventory WHERE session_count < 0) THEN
+            ALTER TABLE @extschema@.ip_inventory VALIDATE CONSTRAINT ip_inventory_session_count_check;
+        ELSE
+            RAISE NOTICE 'cowrie_snapshot: ip_inventory has negative session_count values; ip_inventory_session_count_check left NOT VALID';
+        END IF;
+    END IF;
+    PERFORM @extschema@.cowrie_create_index('idx_ip_current_asn', '@extschema@.ip_inventory (current_asn)');
+    PERFORM @extschema@.cowrie_create_index('idx_ip_geo_country', '@extschema@.ip_inventory (geo_country)');
+    PERFORM @extschema@.cowrie_create_index('idx_ip_session_count', '@extschema@.ip_inventory (session_count DESC)');
+    PERFORM @extschema@.cowrie_create_index('idx_ip_enrichment_updated', '@extschema@.ip_inventory (enrichment_updated_at)');
+    PERFORM @extschema@.cowrie_create_index('idx_ip_staleness_active',
+        '@extschema@.ip_inventory (enrichment_updated_at, last_seen) WHERE enrichment_updated_at IS NOT NULL');
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_migrate_ip_inventory_ddl() IS 'Internal: v16 phase 3 DDL (create, or adopt the ORM shape with ALTER)';
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_migrate_phase3_ip_inventory() RETURNS jsonb
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    repaired bigint;
+    inserted bigint;
+BEGIN
+    PERFORM @extschema@.cowrie_migrate_ip_inventory_ddl();
+    -- Rows that are already there (upstream never fills ip_types); the rows
+    -- inserted below get theirs as they are inserted. Each document read once.
+    UPDATE @extschema@.ip_inventory i SET ip_types = r.types
+    FROM (SELECT ip_address, @extschema@.cowrie_ip_types(enrichment) AS types
+          FROM @extschema@.ip_inventory
+          WHERE ip_types IS NULL OR ip_types = '{}'::text[] OFFSET 0) r
+    WHERE i.ip_address = r.ip_address AND r.types <> '{}'::text[];
+    GET DIAGNOSTICS repaired = ROW_COUNT;
+
+    WITH latest AS (
+        SELECT DISTINCT ON (ip) ip, asn, session_id FROM pg_temp.cowrie_migrate_facts
+        WHERE ip IS NOT NULL
+        ORDER BY ip, last_event_at DESC NULLS LAST, session_id),
+    agg AS (
+        SELECT ip,
+               COALESCE(pg_catalog.min(first_event_at), pg_catalog.min(created_at), pg_catalog.now()) AS first_seen,
+               COALESCE(pg_catalog.max(last_event_at), pg_catalog.max(created_at), pg_catalog.now()) AS last_seen,
+               pg_catalog.count(*) AS n
+        FROM pg_temp.cowrie_migrate_facts WHERE ip IS NOT NULL GROUP BY ip)
+    INSERT INTO @extschema@.ip_inventory AS i
+        (ip_address, current_asn, first_seen, last_seen, session_count, enrichment, ip_types)
+    SELECT agg.ip, latest.asn, agg.first_seen, agg.last_seen, agg.n, d.doc, @extschema@.cowrie_ip_types(d.doc)
+    FROM agg JOIN latest USING (ip)
+    JOIN @extschema@.session_summaries s ON s.session_id = latest.session_id
+    CROSS JOIN LATERAL (SELECT COALESCE(@extschema@.cowrie_jsonb_safe(s.enrichment), '{}'::jsonb) AS doc) d
+    ON CONFLICT (ip_address) DO NOTHING;
+    GET DIAGNOSTICS inserted = ROW_COUNT;
+    RETURN pg_catalog.jsonb_build_object('ip_types_repaired', repaired, 'ip_inventory_inserted', inserted);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_migrate_phase3_ip_inventory() IS 'Internal: v16 phase 3 (ip_inventory, and its ip_types where upstream left them empty)';

@@ -1,0 +1,96 @@
+------------------------------------------------------------------------------
+-- Phase 4: the snapshot columns, then every session written once (unless the
+-- operator deferred that to cowrie_backfill), then the session indexes.
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_migrate_snapshot_columns(repair boolean) RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    sessions regclass := '@extschema@.session_summaries'::regclass;
+    col text;
+BEGIN
+    -- Only timestamp without time zone is converted; timestamptz values never move (B5).
+    FOREACH col IN ARRAY ARRAY['first_event_at', 'last_event_at'] LOOP
+        IF NOT repair AND (SELECT a.atttypid FROM pg_catalog.pg_attribute a
+                           WHERE a.attrelid = sessions AND a.attname = col) = 'pg_catalog.timestamp'::regtype THEN
+            EXECUTE pg_catalog.format('ALTER TABLE @extschema@.session_summaries ALTER COLUMN %I TYPE timestamptz USING %I AT TIME ZONE %L',
+                                      col, col, 'UTC');
+        END IF;
+    END LOOP;
+    IF NOT @extschema@.cowrie_has_column(sessions, 'enrichment_at') THEN
+        ALTER TABLE @extschema@.session_summaries ADD COLUMN enrichment_at timestamptz;
+    END IF;
+    IF NOT @extschema@.cowrie_has_column(sessions, 'snapshot_asn') THEN
+        ALTER TABLE @extschema@.session_summaries ADD COLUMN snapshot_asn integer;
+    END IF;
+    IF NOT @extschema@.cowrie_has_column(sessions, 'snapshot_country') THEN
+        -- With the new column, so the check costs one scan of the table, not two.
+        ALTER TABLE @extschema@.session_summaries ADD COLUMN snapshot_country varchar(2)
+            CONSTRAINT snapshot_country_iso CHECK (snapshot_country IS NULL OR snapshot_country::text ~ '^[A-Z]{2}$');
+    END IF;
+    IF NOT @extschema@.cowrie_has_column(sessions, 'snapshot_ip_type') THEN
+        ALTER TABLE @extschema@.session_summaries ADD COLUMN snapshot_ip_type text;
+    END IF;
+    IF NOT @extschema@.cowrie_has_constraint(sessions, 'snapshot_country_iso') THEN
+        ALTER TABLE @extschema@.session_summaries ADD CONSTRAINT snapshot_country_iso
+            CHECK (snapshot_country IS NULL OR snapshot_country::text ~ '^[A-Z]{2}$') NOT VALID;
+        IF NOT EXISTS (SELECT FROM @extschema@.session_summaries WHERE snapshot_country::text !~ '^[A-Z]{2}$') THEN
+            ALTER TABLE @extschema@.session_summaries VALIDATE CONSTRAINT snapshot_country_iso;
+        ELSE
+            RAISE NOTICE 'cowrie_snapshot: session_summaries has snapshot_country values that are not ISO codes; snapshot_country_iso left NOT VALID';
+        END IF;
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_migrate_snapshot_columns(boolean) IS 'Internal: v16 phase 4 DDL (the snapshot columns and their check)';
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_migrate_session_indexes() RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    -- Built after the rows are filled: one index build instead of index maintenance per row.
+    PERFORM @extschema@.cowrie_create_index('idx_session_source_ip', '@extschema@.session_summaries (source_ip)');
+    PERFORM @extschema@.cowrie_create_index('idx_session_snapshot_asn', '@extschema@.session_summaries (snapshot_asn)');
+    PERFORM @extschema@.cowrie_create_index('idx_session_snapshot_country', '@extschema@.session_summaries (snapshot_country)');
+    PERFORM @extschema@.cowrie_create_index('idx_session_first_event_brin', '@extschema@.session_summaries USING brin (first_event_at)');
+    PERFORM @extschema@.cowrie_create_index('idx_session_last_event_brin', '@extschema@.session_summaries USING brin (last_event_at)');
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_migrate_session_indexes() IS 'Internal: v16 session indexes';
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_migrate_phase4_snapshots(repair boolean, defer boolean) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    filled bigint;
+    counts jsonb;
+BEGIN
+    PERFORM @extschema@.cowrie_migrate_snapshot_columns(repair);
+    IF defer THEN
+        counts := pg_catalog.jsonb_build_object('sessions_filled', 0, 'sessions_deferred', true);
+    ELSE
+        IF repair THEN
+            -- Sessions that already have a snapshot are not written again.
+            DELETE FROM pg_temp.cowrie_migrate_facts f USING @extschema@.session_summaries s
+            WHERE s.session_id = f.session_id AND s.snapshot_country IS NOT NULL;
+        END IF;
+        EXECUTE 'WITH w AS MATERIALIZED (SELECT session_id, ip, NULL::pg_catalog.tid AS tid FROM pg_temp.cowrie_migrate_facts)'
+            || @extschema@.cowrie_snapshot_writer_sql(false, false)
+            INTO filled USING false;
+        counts := pg_catalog.jsonb_build_object('sessions_filled', filled);
+    END IF;
+    PERFORM @extschema@.cowrie_migrate_session_indexes();
+    -- Statistics for the new tables, and for the new columns once they hold
+    -- values (deferred, they are all NULL until the backfill).
+    ANALYZE @extschema@.ip_inventory, @extschema@.asn_inventory;
+    IF NOT defer THEN
+        ANALYZE @extschema@.session_summaries (source_ip, snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at);
+    END IF;
+    RETURN counts;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_migrate_phase4_snapshots(boolean, boolean) IS 'Internal: v16 phase 4 (snapshot columns, session rows, indexes)';

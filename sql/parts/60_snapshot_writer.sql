@@ -1,0 +1,51 @@
+------------------------------------------------------------------------------
+-- The snapshot writer: the one statement that writes session snapshots, for
+-- the migration (phase 4) and the backfill step alike. Each caller puts its
+-- sessions in a CTE w (session_id, ip, tid) and appends this text, built
+-- from two booleans only; $1 is retry_unenrichable. Each distinct IP is
+-- decided once through cowrie_session_snapshot (a decision may read the
+-- inventory's document). Rows are matched by tid (the backfill holds them
+-- locked, so the tid cannot change) or by session_id. Non-NULL values are
+-- never overwritten, except the 'XX' sentinel when retry_unenrichable finds
+-- a country now. With dry_run it only counts. The statement returns one row:
+-- sessions, the highest tid, sessions per outcome.
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_snapshot_writer_sql(match_by_tid boolean, dry_run boolean) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+-- The OFFSET 0 fence makes the inventory an index probe per IP rather than a
+-- hash of the whole inventory for every batch. '' is never a canonical IP: it
+-- stands for "no IP" in the join.
+RETURN $q$,
+        d AS MATERIALIZED (
+            SELECT COALESCE(u.ip, '') AS ip_key, i.ip_address IS NOT NULL AS in_inventory, snap.*
+            FROM (SELECT DISTINCT w.ip FROM w) u
+            LEFT JOIN LATERAL (SELECT * FROM @extschema@.ip_inventory i0
+                               WHERE i0.ip_address::pg_catalog.text = u.ip OFFSET 0) i ON true
+            CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(u.ip, i.ip_address IS NOT NULL, i.current_asn::pg_catalog.int4,
+                i.geo_country::pg_catalog.text, i.ip_types::pg_catalog.text[], i.enrichment::pg_catalog.jsonb,
+                i.enrichment_updated_at::pg_catalog.timestamptz) snap),
+        written AS ($q$
+    || CASE WHEN dry_run THEN $q$
+            SELECT d.outcome, w.tid FROM w JOIN d ON d.ip_key = COALESCE(w.ip, ''))$q$
+       ELSE $q$
+            UPDATE @extschema@.session_summaries s SET
+                source_ip = COALESCE(s.source_ip, CASE WHEN d.in_inventory THEN w.ip END),
+                snapshot_asn = COALESCE(s.snapshot_asn, d.snapshot_asn),
+                snapshot_country = CASE
+                    WHEN s.snapshot_country IS NULL THEN d.snapshot_country
+                    WHEN $1 AND s.snapshot_country = 'XX' AND d.outcome = 'enriched' THEN d.snapshot_country
+                    ELSE s.snapshot_country END,
+                snapshot_ip_type = COALESCE(s.snapshot_ip_type, d.snapshot_ip_type),
+                enrichment_at = COALESCE(s.enrichment_at, d.enrichment_at)
+            FROM w JOIN d ON d.ip_key = COALESCE(w.ip, '')
+            WHERE $q$ || CASE WHEN match_by_tid THEN 's.ctid = w.tid' ELSE 's.session_id = w.session_id' END || $q$
+            RETURNING d.outcome, w.tid)$q$ END
+    || $q$
+        SELECT COALESCE(pg_catalog.sum(x.n), 0)::pg_catalog.int8, pg_catalog.max(x.last_tid),
+               COALESCE(pg_catalog.jsonb_object_agg(x.outcome, x.n), '{}'::pg_catalog.jsonb)
+        FROM (SELECT written.outcome, pg_catalog.count(*) AS n, pg_catalog.max(written.tid) AS last_tid
+              FROM written GROUP BY written.outcome) x$q$;
+COMMENT ON FUNCTION @extschema@.cowrie_snapshot_writer_sql(boolean, boolean) IS
+'Backfill internals: the snapshot writer''s SQL, to follow a CTE w (session_id, ip, tid); $1 is retry_unenrichable';

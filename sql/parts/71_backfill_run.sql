@@ -1,0 +1,200 @@
+------------------------------------------------------------------------------
+-- A backfill run: its state and the steps of the batch loop that
+-- cowrie_backfill and cowrie_backfill_commit share (they differ only in
+-- committing).
+------------------------------------------------------------------------------
+
+-- install-only: begin (the update adds filenode and restarts with ALTER TYPE)
+CREATE TYPE @extschema@.cowrie_backfill_run AS (
+    started timestamptz,
+    last_notice timestamptz,
+    total bigint,              -- eligible sessions when the run started
+    done bigint,
+    batches integer,
+    watermark tid,             -- the next batch starts after this heap position
+    run_end tid,               -- the end of the table when the run started: rows written past it are left to the trigger or the next run
+    range_blocks bigint,       -- heap blocks holding about batch_size rows
+    outcomes jsonb,            -- sessions per outcome so far
+    filenode oid,              -- session_summaries' relfilenode: a rewrite moves every row and invalidates the watermark
+    restarts integer           -- walks started again after a rewrite
+);
+-- install-only: end
+COMMENT ON TYPE @extschema@.cowrie_backfill_run IS 'Backfill internals: the state of a backfill run';
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_start(batch_size integer, retry_unenrichable boolean)
+RETURNS @extschema@.cowrie_backfill_run
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    sessions regclass := pg_catalog.to_regclass('@extschema@.session_summaries');
+    run @extschema@.cowrie_backfill_run;
+    all_rows bigint;
+BEGIN
+    IF sessions IS NULL OR NOT @extschema@.cowrie_has_column(sessions, 'snapshot_country') THEN
+        RAISE EXCEPTION 'cowrie_snapshot: session_summaries has no snapshot columns yet'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('Schema %s has %s.', '@extschema@',
+                      CASE WHEN sessions IS NULL THEN 'no session_summaries table' ELSE 'a session_summaries table without snapshot_country' END),
+                  HINT = 'Run the v16 migration first: ALTER EXTENSION cowrie_snapshot UPDATE, or SELECT cowrie_migrate().';
+    END IF;
+    IF batch_size IS NULL OR batch_size < 1 THEN
+        RAISE EXCEPTION 'cowrie_snapshot: batch_size must be a positive integer'
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = pg_catalog.format('batch_size is %s.', COALESCE(batch_size::text, 'NULL'));
+    END IF;
+    run.started := pg_catalog.clock_timestamp();
+    run.last_notice := run.started;
+    SELECT pg_catalog.count(*) FILTER (WHERE s.snapshot_country IS NULL
+                                       OR (retry_unenrichable AND s.snapshot_country::text = 'XX')),
+           pg_catalog.count(*)
+      INTO run.total, all_rows
+    FROM @extschema@.session_summaries s;
+    run.done := 0;
+    run.batches := 0;
+    run.outcomes := '{}';
+    run.restarts := 0;
+    run := @extschema@.cowrie_backfill_run_walk(run);
+    -- A little under batch_size rows per range: a range rarely overflows its
+    -- batch, whose leftover rows the next batch would read (and parse) again.
+    run.range_blocks := GREATEST(1, pg_catalog.floor(0.95 * batch_size * ((run.run_end::text)::point)[0]
+                                                     / GREATEST(all_rows, 1)))::bigint;
+    RETURN run;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_start(integer, boolean) IS
+'Backfill internals: a new backfill run; checks its arguments and counts the sessions it may examine (an upper bound with retry)';
+
+-- A walk over the heap as it is now: from the start to its current end.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_walk(run @extschema@.cowrie_backfill_run)
+RETURNS @extschema@.cowrie_backfill_run
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    sessions regclass := '@extschema@.session_summaries'::regclass;
+BEGIN
+    run.watermark := '(0,0)';
+    run.run_end := pg_catalog.format('(%s,0)',
+        pg_catalog.pg_relation_size(sessions) / pg_catalog.current_setting('block_size')::bigint)::tid;
+    run.filenode := pg_catalog.pg_relation_filenode(sessions);
+    RETURN run;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_walk(@extschema@.cowrie_backfill_run) IS
+'Backfill internals: (re)starts a backfill run''s walk at the first heap block, up to the current end of session_summaries';
+
+-- The progress line's numbers, for the NOTICEs and the closing WARNING.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_detail(run @extschema@.cowrie_backfill_run, final boolean) RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    seconds numeric := GREATEST(EXTRACT(epoch FROM pg_catalog.clock_timestamp() - run.started), 0.001);
+    rate numeric := run.done / seconds;
+BEGIN
+    RETURN pg_catalog.format('%s %% in %s s, %s sessions/s%s; outcomes: %s',
+        CASE WHEN run.total > 0 THEN pg_catalog.round(100.0 * run.done / run.total, 1) ELSE 100 END,
+        pg_catalog.round(seconds, 1), pg_catalog.round(rate),
+        CASE WHEN NOT final AND rate > 0 THEN pg_catalog.format(', ETA %s s', pg_catalog.round(GREATEST(run.total - run.done, 0) / rate)) ELSE '' END,
+        run.outcomes);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_detail(@extschema@.cowrie_backfill_run, boolean) IS 'Backfill internals: backfill progress numbers';
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_notice(run @extschema@.cowrie_backfill_run, final boolean) RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RAISE NOTICE 'cowrie_backfill: %/% sessions%', run.done, run.total, CASE WHEN final THEN ', done' ELSE '' END
+        USING DETAIL = @extschema@.cowrie_backfill_run_detail(run, final);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_notice(@extschema@.cowrie_backfill_run, boolean) IS 'Backfill internals: backfill progress NOTICE';
+
+-- Is there a batch left to take?
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_more(run @extschema@.cowrie_backfill_run, max_batches integer) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN run.watermark < run.run_end AND (max_batches IS NULL OR run.batches < max_batches);
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_more(@extschema@.cowrie_backfill_run, integer) IS
+'Backfill internals: has a backfill run heap left to read and batches left to take';
+
+-- The next batch of the run.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_step(run @extschema@.cowrie_backfill_run, batch_size integer,
+                                                             dry_run boolean, retry_unenrichable boolean)
+RETURNS @extschema@.cowrie_backfill_batch
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+RETURN @extschema@.cowrie_backfill_step(batch_size, run.watermark, run.range_blocks, run.run_end, dry_run, retry_unenrichable);
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_step(@extschema@.cowrie_backfill_run, integer, boolean, boolean) IS
+'Backfill internals: the next batch of a backfill run';
+
+-- Adds a batch to the run (a batch that found nothing only moves the
+-- watermark), reports about every 10 seconds, and starts the walk again when
+-- session_summaries was rewritten (VACUUM FULL, CLUSTER, a rewriting ALTER
+-- TABLE) between two batches: the rewrite moved rows behind the watermark.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_add(run @extschema@.cowrie_backfill_run, batch @extschema@.cowrie_backfill_batch)
+RETURNS @extschema@.cowrie_backfill_run
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    run.watermark := batch.next_tid;
+    IF batch.selected > 0 THEN
+        run.batches := run.batches + 1;
+        run.done := run.done + batch.selected;
+        run.outcomes := (SELECT COALESCE(pg_catalog.jsonb_object_agg(k, v), '{}') FROM (
+            SELECT k, pg_catalog.sum(v::bigint) AS v
+            FROM (SELECT * FROM pg_catalog.jsonb_each_text(run.outcomes)
+                  UNION ALL SELECT * FROM pg_catalog.jsonb_each_text(batch.outcomes)) e(k, v)
+            GROUP BY k) t);
+    END IF;
+    -- Three walks again at most: a table rewritten over and over is left to the closing count.
+    IF pg_catalog.pg_relation_filenode('@extschema@.session_summaries'::regclass) IS DISTINCT FROM run.filenode
+       AND run.restarts < 3 THEN
+        run.restarts := run.restarts + 1;
+        RAISE NOTICE 'cowrie_backfill: session_summaries was rewritten during the run; reading it again from its first block'
+            USING DETAIL = pg_catalog.format('A VACUUM FULL, CLUSTER or rewriting ALTER TABLE moved its rows (restart %s of at most 3).', run.restarts);
+        run := @extschema@.cowrie_backfill_run_walk(run);
+    END IF;
+    IF batch.selected > 0 AND pg_catalog.clock_timestamp() - run.last_notice >= interval '10 seconds' THEN
+        PERFORM @extschema@.cowrie_backfill_run_notice(run, false);
+        run.last_notice := pg_catalog.clock_timestamp();
+    END IF;
+    RETURN run;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_add(@extschema@.cowrie_backfill_run, @extschema@.cowrie_backfill_batch) IS
+'Backfill internals: adds a batch to a backfill run';
+
+-- The end of a run: "done" only when no session is left without a country
+-- (the index on snapshot_country makes the count cheap); otherwise a WARNING
+-- with the count. No ANALYZE: batches in heap order need no statistics,
+-- autovacuum refreshes them, and sampling 30,000 wide rows would set the
+-- run's memory peak (BENCHMARKS.md). Returns the sessions processed.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_finish(run @extschema@.cowrie_backfill_run, dry_run boolean) RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    left_over bigint;
+BEGIN
+    IF run.watermark < run.run_end OR dry_run THEN
+        -- max_batches ended the run early, or nothing was written: no leftover to count.
+        PERFORM @extschema@.cowrie_backfill_run_notice(run, false);
+        RETURN run.done;
+    END IF;
+    SELECT pg_catalog.count(*) INTO left_over FROM @extschema@.session_summaries s WHERE s.snapshot_country IS NULL;
+    IF left_over = 0 THEN
+        PERFORM @extschema@.cowrie_backfill_run_notice(run, true);
+    ELSE
+        RAISE WARNING 'cowrie_backfill: %/% sessions, % sessions left without a snapshot', run.done, run.total, left_over
+            USING DETAIL = @extschema@.cowrie_backfill_run_detail(run, true),
+                  HINT = 'They were locked by other transactions, written during the run, or moved by repeated table rewrites; run the backfill again.';
+    END IF;
+    RETURN run.done;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_finish(@extschema@.cowrie_backfill_run, boolean) IS
+'Backfill internals: ends a backfill run (final NOTICE, or a WARNING with the sessions left)';

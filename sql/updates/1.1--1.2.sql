@@ -1,0 +1,18 @@
+-- What 1.2 changes in the objects 1.0 and 1.1 created (the two have the same
+-- objects: 1.1 only ran the migration). The parts that follow then replace
+-- every routine and run the 1.2 migration, which verifies and repairs.
+
+-- Removed, or replaced by a routine of another signature.
+DROP FUNCTION @extschema@.cowrie_has_column(regclass, name);
+DROP FUNCTION @extschema@.cowrie_has_constraint(regclass, name);
+DROP FUNCTION @extschema@.cowrie_create_index(name, text);
+DROP FUNCTION @extschema@.cowrie_disown_tables(oid);
+DROP FUNCTION @extschema@.cowrie_migrate_asn_inventory();
+DROP FUNCTION @extschema@.cowrie_migrate_ip_inventory();
+DROP FUNCTION @extschema@.cowrie_backfill_run_finish(@extschema@.cowrie_backfill_run);
+-- These took SQL text from their callers.
+DROP FUNCTION @extschema@.cowrie_apply_snapshots(text, boolean, boolean, boolean);
+DROP FUNCTION @extschema@.cowrie_raw_event_ips_sql(text);
+
+-- A run notices a rewrite of session_summaries (issue: backfill as a scheduled job).
+ALTER TYPE @extschema@.cowrie_backfill_run ADD ATTRIBUTE filenode oid, ADD ATTRIBUTE restarts integer;
