@@ -5,6 +5,7 @@
 #
 #   bash bench/run.sh                      (N=1000000 sessions, RUNS=3)
 #   N=100000 RUNS=3 bash bench/run.sh      (what BENCHMARKS.md quotes first)
+#   BENCH=lookup_memory bash bench/run.sh  (only the lookup's backend memory; N=100000 by default)
 #
 # Variables:
 #   N                 sessions in the generated v15 database (default 1000000)
@@ -13,6 +14,10 @@
 #   CLIENT_LOOP_MAX   largest size at which the client-loop peer runs (default 1000000);
 #                     above it the peer is reported as not run
 #   BENCH_PORT        port of the throwaway cluster's unix socket (default 55497)
+#   BENCH             all (default) or lookup_memory
+#   LOOKUP_MEMORY_IPS distinct IPs in the lookup memory benchmark's array (default 1000000)
+#   LOOKUP_BASELINE   a commit whose cowrie_lookup_snapshots the lookup memory benchmark runs
+#                     beside the current one (built as the library cowrie_lookup_baseline)
 #
 # Writes the markdown report to stdout, bench/results/<timestamp>.md (and .json)
 # and regenerates BENCHMARKS.md from the latest result of each N (N >= 100000).
@@ -22,6 +27,8 @@ cd "$(dirname "$0")/.."
 install_deps python3-psycopg python3-psycopg2 python3-sqlalchemy
 . tools/cluster.sh
 
+export BENCH=${BENCH:-all}
+[ "$BENCH" = lookup_memory ] && export N=${N:-100000}
 export N=${N:-1000000} RUNS=${RUNS:-3}
 export SCALE_BASE=${SCALE_BASE:-100000} CLIENT_LOOP_MAX=${CLIENT_LOOP_MAX:-1000000}
 BENCH_PORT=${BENCH_PORT:-55497}
@@ -30,6 +37,16 @@ BENCH_DIR=/tmp/cowrie_bench_$BENCH_PORT
 echo "== building and installing the extension (PG_CONFIG=$PG_CONFIG)"
 make -s PG_CONFIG="$PG_CONFIG" >/dev/null
 make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+if [ -n "${LOOKUP_BASELINE:-}" ]; then
+	# Only the library, under its own name: the extension's scripts stay the current ones.
+	echo "== building the baseline lookup from $LOOKUP_BASELINE"
+	base=$(mktemp -d)
+	git archive "$LOOKUP_BASELINE" | tar -C "$base" -xf -
+	make -s -C "$base" PG_CONFIG="$PG_CONFIG" MODULE_big=cowrie_lookup_baseline cowrie_lookup_baseline.so >/dev/null
+	install -m 755 "$base/cowrie_lookup_baseline.so" "$("$PG_CONFIG" --pkglibdir)/"
+	rm -rf "$base"
+	export LOOKUP_BASELINE=$(git rev-parse --short "$LOOKUP_BASELINE")
+fi
 
 # Durable settings: the cluster helper passes fsync=off, the later -c wins.
 # autovacuum is off so that one run's vacuum never overlaps the next run's
@@ -40,7 +57,7 @@ trap cluster_stop EXIT
 echo "== starting a throwaway cluster in $BENCH_DIR: ${SETTINGS[*]}"
 cluster_start "$BENCH_DIR" "$BENCH_PORT" "${SETTINGS[@]}"
 export BENCH_SETTINGS="${SETTINGS[*]}"
-export BENCH_COMMAND="N=$N RUNS=$RUNS bash bench/run.sh"
+export BENCH_COMMAND="$([ "$BENCH" = all ] || echo "BENCH=$BENCH ")N=$N RUNS=$RUNS bash bench/run.sh"
 "$PGBIN/psql" -X -At -c "SELECT name || ' = ' || setting || coalesce(' ' || unit, '') FROM pg_settings
 	WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'work_mem',
 	               'max_wal_size', 'autovacuum', 'wal_level', 'checkpoint_timeout') ORDER BY name" | sed 's/^/   /'

@@ -296,6 +296,145 @@ def bench_lookup(db):
 
 
 # ---------------------------------------------------------------------------
+# 2b. Lookup memory
+# ---------------------------------------------------------------------------
+
+LOOKUP_MEMORY_IPS = int(os.environ.get('LOOKUP_MEMORY_IPS', '1000000'))
+LOOKUP_BASELINE = os.environ.get('LOOKUP_BASELINE', '')   # the commit bench/run.sh built the baseline from
+# Public addresses the fixture never generates (11.0.0.0/8 and 2a0b::/16).
+LOOKUP_PAD_SQL = """SELECT CASE WHEN g %% 10 = 9 THEN format('2a0b:%%s:%%s::1', to_hex(g / 65536), to_hex(g %% 65536))
+                               ELSE format('11.%%s.%%s.%%s', g / 65536 %% 256, g / 256 %% 256, g %% 256) END
+                    FROM generate_series(0, %s - 1) g"""
+
+
+def rss_parts(pid):
+    try:
+        with open(f'/proc/{pid}/status') as f:
+            return {k: int(v.split()[0]) for k, v in (line.split(':', 1) for line in f)
+                    if k in ('RssFile', 'RssShmem')}
+    except OSError:
+        return {}
+
+
+def timed_query(db, query, params):
+    """Runs query on a fresh connection and fetches every row; returns the times, memory and rows.
+    Peak private memory: the larger of the sampled RssAnon and VmHWM less the file and shared
+    pages resident at the end (those only grow during a statement, so this misses no short peak)."""
+    with connect(db) as c:
+        pid = one(c, 'SELECT pg_backend_pid()')
+        with MemorySampler(pid) as m:
+            start = m.status().get('RssAnon', 0)
+            t0 = time.perf_counter()
+            rows = c.execute(query, params).fetchall()
+            t = time.perf_counter() - t0
+        parts = rss_parts(pid)
+        peak = max(m.peak_anon, m.hwm - parts.get('RssFile', 0) - parts.get('RssShmem', 0))
+        return {'seconds': t, 'hwm_kb': m.hwm, 'anon_kb': peak, 'start_kb': start, 'rows': rows}
+
+
+def bench_lookup_memory(db, k=LOOKUP_MEMORY_IPS):
+    """Backend memory of cowrie_lookup_snapshots on k distinct IPs, beside the cost of
+    building the same array alone (cardinality of the parameter), each run on a fresh
+    connection. Twice: with the fixture's inventory (few hits), then with every IP of
+    the array in ip_inventory (a result of k rows, past work_mem)."""
+    peer_sql = open(os.path.join(ROOT, 'bench/peers/lookup.sql')).read()
+    peer_sql = '\n'.join(line for line in peer_sql.splitlines() if not line.startswith('--'))
+    # count(*): the server's work, not the client's parsing of up to k rows
+    sides = {'array': 'SELECT cardinality(%(ips)s::text[])',
+             'lookup': 'SELECT count(*) FROM cowrie_lookup_snapshots(%(ips)s::text[])'}
+    if LOOKUP_BASELINE:   # built by bench/run.sh as its own library
+        sides['baseline'] = 'SELECT count(*) FROM bench_lookup_baseline(%(ips)s::text[])'
+        with connect(db) as c:
+            c.execute("""CREATE FUNCTION bench_lookup_baseline(text[]) RETURNS TABLE (ip_address text,
+                snapshot_asn integer, snapshot_country varchar(2), snapshot_ip_type text, enrichment_at timestamptz)
+                AS '$libdir/cowrie_lookup_baseline', 'cowrie_lookup_snapshots' LANGUAGE C STABLE STRICT""")
+    with connect(db) as c:
+        inventory = [r[0] for r in c.execute('SELECT ip_address FROM ip_inventory ORDER BY md5(ip_address)')][:k]
+        pad = [r[0] for r in c.execute(LOOKUP_PAD_SQL % (k - len(inventory)))]
+        work_mem = one(c, 'SHOW work_mem')
+    ips = inventory + pad
+    if len(set(ips)) != k:
+        raise RuntimeError(f'lookup memory: {len(set(ips))} distinct IPs, not {k}')
+    out = {'ips': k, 'work_mem': work_mem, 'baseline': LOOKUP_BASELINE, 'phases': {}}
+    for phase in ('fixture', 'all'):
+        if phase == 'all':   # every padding IP gets an inventory row: k rows come back
+            with connect(db) as c:
+                # ASNs the fixture's asn_inventory holds (the foreign key)
+                c.execute("""WITH a AS (SELECT array_agg(DISTINCT current_asn) AS asns FROM ip_inventory WHERE current_asn > 0)
+                             INSERT INTO ip_inventory (ip_address, current_asn, first_seen, last_seen, enrichment,
+                                 enrichment_updated_at, ip_types)
+                             SELECT ip, a.asns[1 + i %% cardinality(a.asns)], now(), now(),
+                                    jsonb_build_object('maxmind', jsonb_build_object('country', 'DE')), now(),
+                                    CASE WHEN i %% 3 = 0 THEN ARRAY['DATACENTER'] END
+                             FROM unnest(%(pad)s::text[]) WITH ORDINALITY u(ip, i), a""", {'pad': pad})
+                c.execute('VACUUM ANALYZE ip_inventory')
+        hits = one(db, 'SELECT count(*) FROM ip_inventory WHERE ip_address = ANY(%(ips)s)', {'ips': ips})
+        with connect(db) as c:   # untimed: the rows equal the SQL peer's
+            a = sorted(c.execute(peer_sql, {'ips': ips}).fetchall())
+            b = sorted(c.execute('SELECT * FROM cowrie_lookup_snapshots(%(ips)s::text[])', {'ips': ips}).fetchall())
+        if a != b:
+            failures.append(f'lookup memory ({phase}): cowrie_lookup_snapshots and the SQL peer differ '
+                            f'({len(b)} vs {len(a)} rows)')
+        if LOOKUP_BASELINE:
+            # its own connection: both libraries define the same setting, so never load them together
+            with connect(db) as c:
+                if sorted(c.execute('SELECT * FROM bench_lookup_baseline(%(ips)s::text[])', {'ips': ips}).fetchall()) != a:
+                    failures.append(f'lookup memory ({phase}): the baseline {LOOKUP_BASELINE} and the SQL peer differ')
+        data = {s: [] for s in sides}
+        for r in range(RUNS):
+            for side, q in sides.items():
+                res = timed_query(db, q, {'ips': ips})
+                res['rows'] = 1 if side == 'array' else res['rows'][0][0]
+                data[side].append(res)
+                log(f"   lookup memory {phase} run {r + 1} {side}: {res['seconds']:.2f} s, "
+                    f"peak RssAnon {res['anon_kb'] // 1024} MB (start {res['start_kb'] // 1024} MB), "
+                    f"VmHWM {res['hwm_kb'] // 1024} MB, {res['rows']} rows")
+        ph = {'in_inventory': hits}
+        for side in sides:
+            d = data[side]
+            ph[side] = dict(stats([x['seconds'] for x in d]), rows=d[0]['rows'],
+                            anon_kb=statistics.median(x['anon_kb'] for x in d),
+                            start_kb=statistics.median(x['start_kb'] for x in d),
+                            hwm_kb=statistics.median(x['hwm_kb'] for x in d),
+                            anon_runs=[x['anon_kb'] for x in d], hwm_runs=[x['hwm_kb'] for x in d])
+        out['phases'][phase] = ph
+    results['lookup_memory'] = out
+
+
+def lookup_memory_markdown(lm):
+    L = []
+    w = L.append
+    w(f"### Lookup memory ({lm['ips']:,} distinct IPs)\n")
+    w('`SELECT count(*) FROM cowrie_lookup_snapshots($1::text[])` against `SELECT cardinality($1::text[])` (the cost of '
+      'building the same array alone), the array sent as one text-format parameter, each run on a fresh '
+      'connection, the sides interleaved. Peak private memory of the backend: the larger of RssAnon sampled every '
+      '10 ms and VmHWM less the file and shared pages resident at the end; VmHWM itself also counts the shared '
+      f"buffers it touched. work_mem {lm['work_mem']}. Twice: with the fixture's "
+      'inventory, then with every IP of the array in `ip_inventory` (a result past work_mem). The rows equal '
+      'the SQL peer\'s (checked once, untimed). Times from the client, including sending the array.\n')
+    if lm.get('baseline'):
+        w(f"Baseline: `cowrie_lookup_snapshots` as built from commit {lm['baseline']}, installed beside the current "
+          "build as its own library (`LOOKUP_BASELINE=`) and run in the same interleaved rounds.\n")
+    w('| inventory | side | median s | min | max | rows | peak private MB | above the array alone MB | VmHWM MB |')
+    w('|---|---|---|---|---|---|---|---|---|')
+    labels = (('array', 'array alone'), ('baseline', f"`cowrie_lookup_snapshots` at {lm.get('baseline')} (baseline)"),
+              ('lookup', '`cowrie_lookup_snapshots`'))
+    for phase, label in (('fixture', 'fixture'), ('all', 'every IP')):
+        ph = lm['phases'].get(phase)
+        if not ph:
+            continue
+        for side, slabel in labels:
+            if side not in ph:
+                continue
+            d = ph[side]
+            above = '(base)' if side == 'array' else f"{(d['anon_kb'] - ph['array']['anon_kb']) / 1024:+.0f}"
+            w(f"| {label} ({ph['in_inventory']:,} of the IPs) | {slabel} | {row_runs(d)} | {d['rows']:,} | "
+              f"{fmt_mb(d['anon_kb'])} | {above} | {fmt_mb(d['hwm_kb'])} |")
+    w('')
+    return '\n'.join(L)
+
+
+# ---------------------------------------------------------------------------
 # 3. Migration
 # ---------------------------------------------------------------------------
 
@@ -548,10 +687,10 @@ def evaluate():
     return t
 
 
-def report(meta):
+def meta_lines(meta):
+    """The run's machine, build, settings and command, as markdown list items."""
     L = []
     w = L.append
-    w(f"## N = {N:,} sessions, RUNS = {RUNS}\n")
     w(f"- date: {meta['date']}")
     w(f"- machine: {meta['machine']['nproc']} cores ({meta['machine']['cpu']}), {meta['machine']['memory_gb']} GB RAM "
       f"(`free -g`: {' '.join(meta['machine']['free_g'].splitlines()[1].split()[1:]) if meta['machine']['free_g'] else '?'}), "
@@ -565,6 +704,14 @@ def report(meta):
         w(f"- fixture {int(size):,} sessions: generated in {fx['seconds']:.0f} s, average json document "
           f"{fx['avg_doc_bytes']} B, session_summaries {fx['table_bytes'] / 2**20:.0f} MB with indexes, "
           f"{fx['raw_events']:,} raw events")
+    return L
+
+
+def report(meta):
+    L = []
+    w = L.append
+    w(f"## N = {N:,} sessions, RUNS = {RUNS}\n")
+    L.extend(meta_lines(meta))
     w('')
     w('Times are seconds (median, min, max over the runs); ratios divide medians measured in this same run.\n')
 
@@ -609,6 +756,9 @@ def report(meta):
                 w(f"| {int(k):,} | {d['in_inventory']:,} | {d['rows']:,} | {label} | {row_runs(d[side])} | "
                   f"{fmt_rate(d['ips'], d[side]['median'])} | {r} |")
         w('')
+
+    if results.get('lookup_memory'):
+        w(lookup_memory_markdown(results['lookup_memory']))
 
     mig = results.get('migration', {})
     for size, m in mig.items():
@@ -711,12 +861,14 @@ TARGETS_TEXT = """The targets of the issue (#6), evaluated per run in each secti
 def write_benchmarks_md():
     """BENCHMARKS.md: the latest result of each N >= 100000 (bench/results/*.json)."""
     rdir = os.path.join(ROOT, 'bench', 'results')
-    latest = {}
+    latest, lookup_memory = {}, []
     for f in sorted(os.listdir(rdir)):
         if f.endswith('.json'):
             with open(os.path.join(rdir, f)) as fh:
                 d = json.load(fh)
-            if d.get('n', 0) >= 100000:
+            if d.get('kind') == 'lookup_memory':
+                lookup_memory.append((f, d))
+            elif d.get('n', 0) >= 100000:
                 latest[d['n']] = (f, d)
     head = ['# Benchmarks', '',
             'Produced by `bash bench/run.sh` (`make bench`): `N=` sessions (default 1000000), `RUNS=` runs per '
@@ -746,8 +898,67 @@ def write_benchmarks_md():
         f, d = latest[n]
         body.append(d['markdown'])
         body.append(f"(from `bench/results/{f[:-5]}.md`)\n")
+    if lookup_memory:
+        body.append(lookup_memory_section(lookup_memory))
     with open(os.path.join(ROOT, 'BENCHMARKS.md'), 'w') as fh:
         fh.write('\n'.join(head + body))
+
+
+def lookup_memory_section(runs):
+    """BENCHMARKS.md's section: the latest lookup memory run."""
+    f, d = runs[-1]
+    return '\n'.join(['## Lookup memory', '',
+                      '`BENCH=lookup_memory bash bench/run.sh` (the section is also part of every full run); '
+                      '`LOOKUP_BASELINE=<commit>` adds that commit\'s lookup, side by side in the same run. '
+                      f'The latest run (`bench/results/{f[:-5]}.md`):', '', d['markdown'], ''])
+
+
+def main_lookup_memory():
+    """BENCH=lookup_memory: only the lookup memory benchmark, on a default-mode migrated fixture of N sessions."""
+    t_start = time.perf_counter()
+    installed = installed_fingerprint()
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%dT%H%M%SZ')
+    meta = {'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
+            'machine': machine(), 'commit': extension_commit(), 'settings': os.environ.get('BENCH_SETTINGS', ''),
+            'command': os.environ.get('BENCH_COMMAND', f'BENCH=lookup_memory N={N} RUNS={RUNS} bash bench/run.sh')}
+    db = 'bench_lookup_memory'
+    try:
+        tpl = make_fixture(N)
+        copy_db(db, tpl)
+        with connect(db) as c:
+            c.execute('CREATE EXTENSION cowrie_snapshot')
+            c.execute('VACUUM ANALYZE')
+        log(f'== lookup memory, {LOOKUP_MEMORY_IPS} distinct IPs')
+        bench_lookup_memory(db)
+    except Exception as e:   # report what was measured, then fail
+        failures.append(f'benchmark aborted: {type(e).__name__}: {e}')
+    drop_db(db)
+    drop_db(f'bench_v15_{N}')
+    meta['seconds'] = time.perf_counter() - t_start
+    if installed_fingerprint() != installed:
+        failures.append('the installed extension changed during the run (another make install?): run again')
+    L = [f'## Lookup memory, N = {N:,} sessions, RUNS = {RUNS}', '']
+    L += meta_lines(meta)
+    L.append('')
+    if results.get('lookup_memory'):
+        L.append(lookup_memory_markdown(results['lookup_memory']))
+    if failures:
+        L += ['### FAILURES', ''] + [f'- {f}' for f in failures] + ['']
+    md = '\n'.join(L)
+    print(md)
+    rdir = os.path.join(ROOT, 'bench', 'results')
+    os.makedirs(rdir, exist_ok=True)
+    with open(os.path.join(rdir, f'{stamp}-lookup-memory.md'), 'w') as fh:
+        fh.write(md + '\n')
+    if not failures:   # BENCHMARKS.md quotes only complete runs
+        with open(os.path.join(rdir, f'{stamp}-lookup-memory.json'), 'w') as fh:
+            json.dump(dict(results, kind='lookup_memory', meta=meta, markdown=md, failures=failures), fh,
+                      indent=1, default=str)
+        write_benchmarks_md()
+    log(f'== written bench/results/{stamp}-lookup-memory.md' + ('' if failures else ' and BENCHMARKS.md'))
+    if failures:
+        log('BENCHMARK FAILED:\n  ' + '\n  '.join(failures))
+        sys.exit(1)
 
 
 def main():
@@ -768,6 +979,8 @@ def main():
             if kept:
                 log(f'== lookup, {size} sessions')
                 bench_lookup(kept)
+                log(f'== lookup memory, {LOOKUP_MEMORY_IPS} distinct IPs')
+                bench_lookup_memory(kept)
                 drop_db(kept)
             log(f'== backfill, {size} sessions')
             bench_backfill(size, templates[size])
@@ -797,5 +1010,7 @@ def main():
 if __name__ == '__main__':
     if sys.argv[1:] == ['--benchmarks-md']:   # only regenerate BENCHMARKS.md (after editing findings.md)
         write_benchmarks_md()
+    elif os.environ.get('BENCH', 'all') == 'lookup_memory':
+        main_lookup_memory()
     else:
         main()
