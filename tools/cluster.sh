@@ -8,7 +8,8 @@ export PG_CONFIG PGBIN
 
 as_postgres() {
 	if [ "$(id -u)" = 0 ]; then
-		runuser -u postgres -- "$@"
+		# from /: postgres may not enter the caller's directory (e.g. a clone under /root)
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi
@@ -16,8 +17,8 @@ as_postgres() {
 
 # cluster_start DIR PORT [extra postgres -c settings...]
 cluster_start() {
-	CLUSTER_DIR=$1
-	export PGHOST=$1 PGPORT=$2 PGUSER=postgres PGDATABASE=postgres
+	CLUSTER_DIR=$(realpath -m "$1") # absolute: as_postgres runs from /, and PGHOST must be
+	export PGHOST=$CLUSTER_DIR PGPORT=$2 PGUSER=postgres PGDATABASE=postgres
 	shift 2
 	rm -rf "$CLUSTER_DIR"
 	mkdir -p "$CLUSTER_DIR"
