@@ -1,11 +1,12 @@
 /*
  * Ingestion-time snapshots: a BEFORE INSERT OR UPDATE row trigger on
- * session_summaries (installed by the migration WHEN snapshot_country IS NULL)
- * that fills NULL source_ip and snapshot columns from ip_inventory. It never
- * overwrites a non-NULL value, so upstream's ON CONFLICT ... COALESCE upsert
- * keeps its meaning. Outcomes that enrichment may still change (public IP
- * not yet in the inventory, or without a country) are left NULL for
- * cowrie_backfill to decide later.
+ * session_summaries (installed by the migration) that fills NULL source_ip
+ * and snapshot columns from ip_inventory. It never overwrites a valid value,
+ * so upstream's ON CONFLICT ... COALESCE upsert keeps its meaning; a value
+ * the rule can never produce counts as absent. Outcomes that enrichment may
+ * still change (public IP not yet in the inventory, or without a country)
+ * are left NULL for cowrie_backfill to decide later. Rows whose snapshot is
+ * already valid return at once.
  */
 #include "postgres.h"
 
@@ -18,6 +19,8 @@
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
+#include "cowrie_iptype.h"
+#include "cowrie_snapshot_rule.h"
 #include "enrichment_functions.h"
 #include "snapshot.h"
 
@@ -58,6 +61,19 @@ session_ip(HeapTuple tup, TupleDesc desc, const session_columns *cols)
 
 	return cowrie_session_ip(source_null ? NULL : DatumGetTextPP(source), doc, doc_null,
 							 TupleDescAttr(desc, cols->enrichment - 1)->atttypid == JSONBOID);
+}
+
+/* Is the text column set to a value the rule could produce? false when NULL. */
+static bool
+valid_text(HeapTuple tup, TupleDesc desc, int attnum, bool (*valid) (const char *, size_t), bool *isnull)
+{
+	Datum		d = SPI_getbinval(tup, desc, attnum, isnull);
+	text	   *t;
+
+	if (*isnull)
+		return false;
+	t = DatumGetTextPP(d);
+	return valid(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 
 /*
@@ -189,6 +205,10 @@ cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
 	bool		nulls[5];
 	int			n = 0;
 	bool		isnull;
+	bool		country_null,
+				country_absent,
+				type_null,
+				type_absent;
 	MemoryContext caller = CurrentMemoryContext;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trig->tg_event) ||
@@ -207,8 +227,15 @@ cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
 	cols.snapshot_ip_type = column(desc, "snapshot_ip_type", rel);
 	cols.enrichment_at = column(desc, "enrichment_at", rel);
 
-	(void) SPI_getbinval(tup, desc, cols.snapshot_country, &isnull);
-	if (!isnull)
+	/*
+	 * A value the rule can never produce (a country that is not two letters
+	 * A-Z, such as upstream's '', or the JSON text of a type list) counts as
+	 * absent: the rule computes it as if the loader had left it NULL. A
+	 * valid value is never overwritten.
+	 */
+	country_absent = !valid_text(tup, desc, cols.snapshot_country, cowrie_country_code_valid, &country_null);
+	type_absent = !valid_text(tup, desc, cols.snapshot_ip_type, cowrie_ip_type_valid, &type_null);
+	if (!country_absent && (type_null || !type_absent))
 		return PointerGetDatum(tup);
 
 	SPI_connect();
@@ -233,9 +260,12 @@ cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
 	}
 	if (cowrie_outcome_is_final(snap.outcome))
 	{
-		attnums[n] = cols.snapshot_country;
-		values[n] = PointerGetDatum(cstring_to_text(snap.country));
-		nulls[n++] = false;
+		if (country_absent)
+		{
+			attnums[n] = cols.snapshot_country;
+			values[n] = PointerGetDatum(cstring_to_text(snap.country));
+			nulls[n++] = false;
+		}
 		(void) SPI_getbinval(tup, desc, cols.snapshot_asn, &isnull);
 		if (isnull && !snap.asn_isnull)
 		{
@@ -243,12 +273,11 @@ cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
 			values[n] = Int32GetDatum(snap.asn);
 			nulls[n++] = false;
 		}
-		(void) SPI_getbinval(tup, desc, cols.snapshot_ip_type, &isnull);
-		if (isnull && ip_type != NULL)
+		if (type_absent && (ip_type != NULL || !type_null))
 		{
 			attnums[n] = cols.snapshot_ip_type;
-			values[n] = PointerGetDatum(ip_type);
-			nulls[n++] = false;
+			values[n] = ip_type != NULL ? PointerGetDatum(ip_type) : (Datum) 0;
+			nulls[n++] = ip_type == NULL;
 		}
 		(void) SPI_getbinval(tup, desc, cols.enrichment_at, &isnull);
 		if (isnull && snap.enrichment_at_from_inventory && !enrichment_at_null)
@@ -256,6 +285,22 @@ cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
 			attnums[n] = cols.enrichment_at;
 			values[n] = enrichment_at;
 			nulls[n++] = false;
+		}
+	}
+	else
+	{
+		/* Not decided yet (the backfill will): an invalid value becomes NULL. */
+		if (country_absent && !country_null)
+		{
+			attnums[n] = cols.snapshot_country;
+			values[n] = (Datum) 0;
+			nulls[n++] = true;
+		}
+		if (type_absent && !type_null)
+		{
+			attnums[n] = cols.snapshot_ip_type;
+			values[n] = (Datum) 0;
+			nulls[n++] = true;
 		}
 	}
 	if (n > 0)

@@ -78,12 +78,19 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
+    -- 1.0 and 1.1 fired it WHEN (NEW.snapshot_country IS NULL), which hid the
+    -- invalid values a loader writes from it: the trigger now decides itself.
+    IF EXISTS (SELECT FROM pg_catalog.pg_trigger t
+               WHERE t.tgrelid = '@extschema@.session_summaries'::regclass
+                 AND t.tgname = 'cowrie_session_snapshot' AND t.tgqual IS NOT NULL) THEN
+        DROP TRIGGER cowrie_session_snapshot ON @extschema@.session_summaries;
+    END IF;
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger t
                    WHERE t.tgrelid = '@extschema@.session_summaries'::regclass
                      AND t.tgname = 'cowrie_session_snapshot') THEN
         CREATE TRIGGER cowrie_session_snapshot
             BEFORE INSERT OR UPDATE ON @extschema@.session_summaries
-            FOR EACH ROW WHEN (NEW.snapshot_country IS NULL)
+            FOR EACH ROW
             EXECUTE FUNCTION @extschema@.cowrie_session_snapshot_trigger();
         -- DROP EXTENSION then drops the trigger with it, and no table, column or row.
         IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'cowrie_snapshot') THEN

@@ -430,14 +430,18 @@ add_string_value(const cowrie_json_ops *ops, const cowrie_jnode *v, cowrie_types
 		cowrie_typeset_add_text(set, buf, len);
 }
 
-/* A string, or an array of strings (or of objects with a `type`, for tunnels). */
+/*
+ * A string, or an array of strings or of objects with a `type`. With
+ * objects_only (SPUR's tunnels[]) only the objects' `type` counts: a bare
+ * string there names a tunnel, not an IP type.
+ */
 static void
-add_types_value(const cowrie_json_ops *ops, const cowrie_jnode *v, cowrie_typeset *set)
+add_types_elements(const cowrie_json_ops *ops, const cowrie_jnode *v, bool objects_only, cowrie_typeset *set)
 {
 	size_t		n,
 				i;
 
-	if (v->type == CJ_STRING)
+	if (v->type == CJ_STRING && !objects_only)
 	{
 		add_string_value(ops, v, set);
 		return;
@@ -454,9 +458,15 @@ add_types_value(const cowrie_json_ops *ops, const cowrie_jnode *v, cowrie_typese
 			break;
 		if (e.type == CJ_OBJECT && KEY(ops, &e, "type", &t))
 			add_string_value(ops, &t, set);
-		else
+		else if (!objects_only)
 			add_string_value(ops, &e, set);
 	}
+}
+
+static void
+add_types_value(const cowrie_json_ops *ops, const cowrie_jnode *v, cowrie_typeset *set)
+{
+	add_types_elements(ops, v, false, set);
 }
 
 static void
@@ -492,7 +502,7 @@ spur_object_types(const cowrie_json_ops *ops, const cowrie_jnode *spur, cowrie_t
 	if (KEY(ops, spur, "infrastructure", &a))
 		add_types_value(ops, &a, set);
 	if (KEY(ops, spur, "tunnels", &a))
-		add_types_value(ops, &a, set);
+		add_types_elements(ops, &a, true, set);
 }
 
 static void

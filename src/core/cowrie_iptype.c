@@ -115,6 +115,20 @@ cowrie_typeset_add(cowrie_typeset *set, const char *s, size_t len)
 	set->priority[k] = cowrie_ip_type_priority(name, len);
 }
 
+bool
+cowrie_ip_type_valid(const char *s, size_t len)
+{
+	size_t		i;
+
+	if (s == NULL || len == 0 || len > COWRIE_TYPE_NAME_MAX || is_space((unsigned char) s[0]) ||
+		is_space((unsigned char) s[len - 1]))
+		return false;
+	for (i = 0; i < len; i++)
+		if (!token_char_ok((unsigned char) s[i]) || to_upper((unsigned char) s[i]) != (unsigned char) s[i])
+			return false;
+	return true;
+}
+
 /* Whitespace, brackets and quotes that wrap a token in a list repr. */
 static bool
 is_wrapper(unsigned char c)

@@ -40,6 +40,13 @@ void		cowrie_typeset_init(cowrie_typeset *set);
 void		cowrie_typeset_add(cowrie_typeset *set, const char *s, size_t len);
 
 /*
+ * A value the rule can give snapshot_ip_type: one token as cowrie_typeset_add
+ * keeps it (upper case, trimmed, [A-Z0-9_ -], at most COWRIE_TYPE_NAME_MAX).
+ * The JSON text of a list, say, is not one.
+ */
+bool		cowrie_ip_type_valid(const char *s, size_t len);
+
+/*
  * Add every type named in a text value as SPUR stores it: a single token
  * ("DATACENTER"), a Python list repr ("['VPN', 'PROXY']"), JSON array text
  * ('["VPN","PROXY"]') or a comma-separated list.

@@ -5,13 +5,15 @@
 #include <string.h>
 
 bool
+cowrie_country_code_valid(const char *s, size_t len)
+{
+	return s != NULL && len == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z';
+}
+
+bool
 cowrie_country_usable(const char *s, size_t len)
 {
-	if (s == NULL || len != 2)
-		return false;
-	if (s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z')
-		return false;
-	return !(s[0] == 'X' && s[1] == 'X');
+	return cowrie_country_code_valid(s, len) && !(s[0] == 'X' && s[1] == 'X');
 }
 
 bool

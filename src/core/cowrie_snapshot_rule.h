@@ -43,6 +43,9 @@ typedef struct cowrie_snapshot
 	bool		enrichment_at_from_inventory;
 } cowrie_snapshot;
 
+/* A value snapshot_country may hold: two letters A-Z, the 'XX' sentinel included. */
+bool		cowrie_country_code_valid(const char *s, size_t len);
+
 /* A stored country code: exactly two letters A-Z, and not the 'XX' sentinel. */
 bool		cowrie_country_usable(const char *s, size_t len);
 

@@ -510,7 +510,10 @@ static const struct
 	{"{\"infrastructure\":\"DATACENTER\"}", BOTH, "DATACENTER"},
 	{"{\"infrastructure\":[\"MOBILE\",\"DATACENTER\"]}", BOTH, "DATACENTER,MOBILE"},
 	{"{\"tunnels\":[{\"anonymous\":true,\"operator\":\"NORD_VPN\",\"type\":\"VPN\"},{\"type\":\"TOR\"}]}", BOTH, "VPN,TOR"},
-	{"{\"tunnels\":[{\"type\":\"tor\"},{\"operator\":\"X\"},{\"type\":null},\"PROXY\"]}", BOTH, "TOR,PROXY"},
+	/* a bare string in tunnels[] names a tunnel, not an IP type */
+	{"{\"tunnels\":[{\"type\":\"tor\"},{\"operator\":\"X\"},{\"type\":null},\"PROXY\"]}", BOTH, "TOR"},
+	{"{\"tunnels\":[\"x\"]}", BOTH, ""},
+	{"{\"tunnels\":\"VPN\"}", BOTH, ""},
 	{"{\"tunnels\":{\"type\":\"VPN\"}}", BOTH, ""},
 	{"{\"tunnels\":[]}", BOTH, ""},
 	/* the raw SPUR API object: all three places together */

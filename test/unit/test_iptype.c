@@ -224,6 +224,29 @@ test_spur(void)
 	CHECK(cowrie_spur_list_type_indexes((size_t) -1, false, false, idx) == 0, "huge");
 }
 
+static void
+test_type_valid(void)
+{
+	static const struct
+	{
+		const char *s;
+		bool		valid;
+	}			cases[] = {
+		{"VPN", true}, {"DATACENTER", true}, {"DESKTOP", true}, {"X_1", true}, {"A-B C", true},
+		{"vpn", false}, {"Vpn", false}, {" VPN", false}, {"VPN ", false}, {"", false},
+		{"[\"DESKTOP\", \"MOBILE\"]", false}, {"['VPN']", false}, {"VPN,TOR", false},
+		{"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", true}, {"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456", false},
+		{"\xc3\x9c", false},
+	};
+	size_t		i;
+
+	for (i = 0; i < LENGTHOF(cases); i++)
+		CHECK(cowrie_ip_type_valid(cases[i].s, strlen(cases[i].s)) == cases[i].valid,
+			  "ip_type_valid case %zu ('%s')", i, cases[i].s);
+	CHECK(!cowrie_ip_type_valid(NULL, 3), "ip_type_valid NULL");
+	CHECK(!cowrie_ip_type_valid("VPN\0", 4), "ip_type_valid NUL inside");
+}
+
 void
 test_iptype(void)
 {
@@ -231,4 +254,5 @@ test_iptype(void)
 	test_typeset();
 	test_pick_primary();
 	test_spur();
+	test_type_valid();
 }

@@ -241,10 +241,18 @@ test_country_usable(void)
 	size_t		i;
 
 	for (i = 0; i < LENGTHOF(country_cases); i++)
+	{
+		bool		xx = country_cases[i].s != NULL && country_cases[i].len == 2 &&
+			country_cases[i].s[0] == 'X' && country_cases[i].s[1] == 'X';
+
 		CHECK(cowrie_country_usable(country_cases[i].s, country_cases[i].len) == country_cases[i].usable,
 			  "country_usable case %zu ('%.*s', %zu)", i,
 			  country_cases[i].s != NULL ? (int) country_cases[i].len : 0,
 			  country_cases[i].s != NULL ? country_cases[i].s : "", country_cases[i].len);
+		/* valid is usable plus the XX sentinel */
+		CHECK(cowrie_country_code_valid(country_cases[i].s, country_cases[i].len) == (country_cases[i].usable || xx),
+			  "country_code_valid case %zu", i);
+	}
 }
 
 static void
