@@ -108,10 +108,14 @@ flush_chunk(lookup_state *st)
 	Datum		args[1];
 	int			rc;
 	uint64		r;
+	MemoryContext oldcxt;
 
 	if (st->n == 0)
 		return;
+	/* In the chunk's context, not SPI's: that one lives until SPI_finish. */
+	oldcxt = MemoryContextSwitchTo(st->chunkcxt);
 	args[0] = PointerGetDatum(construct_array(st->ips, st->n, TEXTOID, -1, false, TYPALIGN_INT));
+	MemoryContextSwitchTo(oldcxt);
 	rc = SPI_execute_plan(st->plan, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "cowrie_lookup_snapshots: inventory probe failed: %s", SPI_result_code_string(rc));
