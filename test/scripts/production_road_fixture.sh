@@ -4,21 +4,25 @@
 # of production-road.md's table, upstream's rules on every row, every other
 # column unchanged (checksums against the database each step came from), the
 # column set of each shape. Needs no extension. Prints TAP. Needs the
-# suite's cluster (PGHOST...).
+# suite's cluster (PGHOST...). ROAD_FIXTURE_N (default 20000) for a quicker
+# run: the rates scale, so the targets are production-road.md's times
+# N / 20,000, the tolerances wider by sqrt(20,000 / N) (fewer IPs, more noise).
 cd "$(dirname "$0")/../.."
 . test/lib/tap.sh
 export PGTZ=UTC
-N=20000
+N=${ROAD_FIXTURE_N:-20000}
 T0=$(date +%s.%N)
 F=test/fixtures
 q() { $PSQL -At -d "$1" -c "$2"; }
 drop_all() { for db in "$@"; do $PSQL -c "DROP DATABASE IF EXISTS $db" 2>/dev/null; done; }
 secs() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
-# within DESC ACTUAL TARGET TOLERANCE_PERCENT
+# within DESC ACTUAL TARGET_AT_20000 TOLERANCE_PERCENT
 within() {
-	awk -v a="$2" -v t="$3" -v p="$4" 'BEGIN { d = a - t; if (d < 0) d = -d; exit !(a != "" && d <= t * p / 100) }'
-	ok $? "$1: $2 (production-road.md $3, within $4%)"
+	local t=$(( $3 * N / 20000 )) p
+	p=$(awk -v p="$4" -v n="$N" 'BEGIN { printf "%.3g", (n >= 20000 ? p : p * sqrt(20000 / n)) }')
+	awk -v a="$2" -v t="$t" -v p="$p" 'BEGIN { d = a - t; if (d < 0) d = -d; exit !(a != "" && d <= t * p / 100) }'
+	ok $? "$1: $2 (production-road.md $3$( [ "$N" = 20000 ] || echo ", $t at $N"), within $p%)"
 }
 
 # Checksums of every column of every public table, as REF has them, taken in
@@ -168,7 +172,8 @@ for et in json jsonb; do
 	within "$et: snapshot_country" "$country" 18371 1
 	within "$et: snapshot_asn" "$asn" 18801 1
 	[ "$nullcountry" -gt $((null / 2)) ]; ok $? "$et: most sessions without source_ip still have upstream's country ($nullcountry of $null)"
-	out=$(q $e16 "$KINDS"); [ -z "$out" ]; ok $? "$et: every kind of non-canonical source_ip production-road.md names is there${out:+ (missing: $out)}"
+	out=$(q $e16 "$KINDS"); [ -z "$out" ] || [ "$N" -lt 20000 ]
+	ok $? "$et: every kind of non-canonical source_ip production-road.md names is there${out:+ (missing: $out)}$( [ "$N" -ge 20000 ] || echo ' # SKIP below 20,000 sessions')"
 	out=$(q $e16 "$RULES"); [ "$out" = "$RULES_OK" ]; ok $? "$et: e980629's rules hold on every row ($out)"
 	out=$(q $e16 "SELECT count(*) FILTER (WHERE snapshot_ip_types IS NOT NULL) || ' ' || (SELECT value FROM schema_state WHERE key = 'schema_version') FROM session_summaries")
 	[ "$out" = "0 16" ]; ok $? "$et: snapshot_ip_types all NULL, schema_version 16 ($out)"
