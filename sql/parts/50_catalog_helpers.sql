@@ -7,14 +7,19 @@
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_has_column(tbl regclass, col text) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+-- A standard SQL body is parsed at CREATE time, under the script's search_path,
+-- not this one: its operators are named and exactly typed.
 RETURN EXISTS (SELECT FROM pg_catalog.pg_attribute a
-               WHERE a.attrelid = tbl AND a.attname = col AND NOT a.attisdropped AND a.attnum > 0);
+               WHERE a.attrelid OPERATOR(pg_catalog.=) tbl::pg_catalog.oid
+                 AND a.attname OPERATOR(pg_catalog.=) col AND NOT a.attisdropped
+                 AND a.attnum OPERATOR(pg_catalog.>) 0::pg_catalog.int2);
 COMMENT ON FUNCTION @extschema@.cowrie_has_column(regclass, text) IS 'Backfill internals (the migration uses it too): does the table have this column';
 
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_has_constraint(tbl regclass, con text) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-RETURN EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conrelid = tbl AND c.conname = con);
+RETURN EXISTS (SELECT FROM pg_catalog.pg_constraint c
+               WHERE c.conrelid OPERATOR(pg_catalog.=) tbl::pg_catalog.oid AND c.conname OPERATOR(pg_catalog.=) con);
 COMMENT ON FUNCTION @extschema@.cowrie_has_constraint(regclass, text) IS 'Internal: does the table have this constraint';
 
 -- IF NOT EXISTS is refused inside extension scripts for objects the extension

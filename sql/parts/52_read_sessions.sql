@@ -17,10 +17,16 @@ BEGIN
     -- evaluates the facts once per row, not once per field.
     EXECUTE pg_catalog.format($q$
         CREATE TEMP TABLE cowrie_migrate_facts AS
-        SELECT s.session_id, COALESCE(@extschema@.cowrie_normalize_ip(s.source_ip), (s.f).ip) AS ip,
+        SELECT s.session_id, COALESCE(s.canonical, (s.f).ip) AS ip,
                (s.f).ip_invalid, (s.f).asn, (s.f).asn_invalid, (s.f).nul_escape,
-               s.first_event_at, s.last_event_at, s.created_at
-        FROM (SELECT session_id, %s AS source_ip, @extschema@.cowrie_enrichment_facts(enrichment) AS f,
+               s.first_event_at, s.last_event_at, s.created_at,
+               -- what a source_ip upstream stored holds: canonical, respelled, not_ip
+               CASE WHEN s.source_ip IS NULL THEN NULL
+                    WHEN s.canonical = s.source_ip THEN 'canonical'
+                    WHEN s.canonical IS NOT NULL THEN 'respelled'
+                    ELSE 'not_ip' END AS source_ip_state
+        FROM (SELECT session_id, %1$s AS source_ip, @extschema@.cowrie_normalize_ip(%1$s) AS canonical,
+                     @extschema@.cowrie_enrichment_facts(enrichment) AS f,
                      first_event_at, last_event_at, created_at
               FROM @extschema@.session_summaries OFFSET 0) s$q$,
         CASE WHEN @extschema@.cowrie_has_column('@extschema@.session_summaries'::pg_catalog.regclass, 'source_ip')
@@ -37,7 +43,9 @@ BEGIN
                'skipped_invalid_ip', pg_catalog.count(*) FILTER (WHERE ip IS NULL AND ip_invalid),
                'skipped_invalid_asn', pg_catalog.count(*) FILTER (WHERE asn_invalid),
                'sanitised_nul_escapes', pg_catalog.count(*) FILTER (WHERE nul_escape),
-               'null_timestamps', pg_catalog.count(*) FILTER (WHERE first_event_at IS NULL OR last_event_at IS NULL))
+               'null_timestamps', pg_catalog.count(*) FILTER (WHERE first_event_at IS NULL OR last_event_at IS NULL),
+               'source_ip_respelled', pg_catalog.count(*) FILTER (WHERE source_ip_state = 'respelled'),
+               'source_ip_not_an_ip', pg_catalog.count(*) FILTER (WHERE source_ip_state = 'not_ip'))
       INTO counts FROM pg_temp.cowrie_migrate_facts;
     RETURN counts;
 END

@@ -4,12 +4,69 @@
 -- holds rows is never dropped (upstream B4).
 ------------------------------------------------------------------------------
 
-CREATE OR REPLACE FUNCTION @extschema@.cowrie_migrate_ip_inventory_ddl() RETURNS void
+-- The generated columns, total: a bad value falls through to the next source
+-- and never fails the row (B8, B9). One a table already has is kept when its
+-- expression is this one (compared as PostgreSQL prints both), else replaced:
+-- upstream's geo_country fails every insert whose country is longer than two
+-- characters, and a generated column holds nothing that is not derived.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_migrate_generated_columns(names text[]) RETURNS text[]
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    inv regclass := '@extschema@.ip_inventory'::regclass;
+    probe regclass;
+    def text[];
+    defs text[] := ARRAY[
+        ARRAY['geo_country', 'varchar(2)', $e$pg_catalog.upper(COALESCE(
+                CASE WHEN (enrichment -> 'maxmind' ->> 'country') ~ '^[A-Za-z]{2}$' THEN enrichment -> 'maxmind' ->> 'country' END,
+                CASE WHEN (enrichment -> 'cymru' ->> 'country') ~ '^[A-Za-z]{2}$' THEN enrichment -> 'cymru' ->> 'country' END,
+                CASE WHEN (enrichment -> 'dshield' -> 'ip' ->> 'ascountry') ~ '^[A-Za-z]{2}$' THEN enrichment -> 'dshield' -> 'ip' ->> 'ascountry' END,
+                'XX'))::varchar(2)$e$],
+        ARRAY['is_scanner', 'boolean', $e$COALESCE(pg_catalog.lower(enrichment -> 'greynoise' ->> 'noise') IN ('true', 't', 'yes', 'y', 'on', '1'), false)$e$],
+        ARRAY['is_bogon', 'boolean', $e$COALESCE(pg_catalog.lower(enrichment -> 'validation' ->> 'is_bogon') IN ('true', 't', 'yes', 'y', 'on', '1'), false)$e$]];
+    replaced text[] := '{}';
+    i integer;
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.cowrie_generated_probe;
+    CREATE TEMP TABLE cowrie_generated_probe (enrichment jsonb);
+    probe := 'pg_temp.cowrie_generated_probe'::regclass;
+    FOR i IN 1 .. pg_catalog.array_length(defs, 1) LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE pg_temp.cowrie_generated_probe ADD COLUMN %I %s GENERATED ALWAYS AS (%s) STORED',
+                                  defs[i][1], defs[i][2], defs[i][3]);
+    END LOOP;
+    FOR i IN 1 .. pg_catalog.array_length(defs, 1) LOOP
+        CONTINUE WHEN defs[i][1] <> ALL (names);
+        IF @extschema@.cowrie_has_column(inv, defs[i][1]) THEN
+            -- A plain column of that name is the application's: kept.
+            CONTINUE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = inv AND a.attname = defs[i][1]
+                                      AND NOT a.attisdropped AND a.attgenerated = 's');
+            CONTINUE WHEN (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d
+                           JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+                           WHERE d.adrelid = inv AND a.attname = defs[i][1])
+                          = (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d
+                             JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+                             WHERE d.adrelid = probe AND a.attname = defs[i][1]);
+            EXECUTE pg_catalog.format('ALTER TABLE @extschema@.ip_inventory DROP COLUMN %I', defs[i][1]);
+            replaced := replaced || defs[i][1];
+        END IF;
+        EXECUTE pg_catalog.format('ALTER TABLE @extschema@.ip_inventory ADD COLUMN %I %s GENERATED ALWAYS AS (%s) STORED',
+                                  defs[i][1], defs[i][2], defs[i][3]);
+    END LOOP;
+    DROP TABLE pg_temp.cowrie_generated_probe;
+    RETURN replaced;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_migrate_generated_columns(text[]) IS
+'Internal: v16 phase 3, ip_inventory''s generated columns (added, or replaced when their expression is not the total one)';
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_migrate_ip_inventory_ddl() RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     inv regclass := pg_catalog.to_regclass('@extschema@.ip_inventory');
+    replaced text[];
 BEGIN
     IF inv IS NULL THEN
         CREATE TABLE @extschema@.ip_inventory (
@@ -37,26 +94,12 @@ BEGIN
             ALTER TABLE @extschema@.ip_inventory ALTER COLUMN enrichment_version TYPE varchar(20);
         END IF;
     END IF;
-    -- Generated expressions are total: a bad value falls through to the next source, never fails the row (B8, B9).
-    IF NOT @extschema@.cowrie_has_column(inv, 'geo_country') THEN
-        ALTER TABLE @extschema@.ip_inventory ADD COLUMN geo_country varchar(2) GENERATED ALWAYS AS (
-            pg_catalog.upper(COALESCE(
-                CASE WHEN (enrichment -> 'maxmind' ->> 'country') ~ '^[A-Za-z]{2}$' THEN enrichment -> 'maxmind' ->> 'country' END,
-                CASE WHEN (enrichment -> 'cymru' ->> 'country') ~ '^[A-Za-z]{2}$' THEN enrichment -> 'cymru' ->> 'country' END,
-                CASE WHEN (enrichment -> 'dshield' -> 'ip' ->> 'ascountry') ~ '^[A-Za-z]{2}$' THEN enrichment -> 'dshield' -> 'ip' ->> 'ascountry' END,
-                'XX'))::varchar(2)) STORED;
-    END IF;
+    -- In 1.0's column order: geo_country, ip_types, is_scanner, is_bogon.
+    replaced := @extschema@.cowrie_migrate_generated_columns(ARRAY['geo_country']);
     IF NOT @extschema@.cowrie_has_column(inv, 'ip_types') THEN
         ALTER TABLE @extschema@.ip_inventory ADD COLUMN ip_types text[] DEFAULT ARRAY[]::text[];
     END IF;
-    IF NOT @extschema@.cowrie_has_column(inv, 'is_scanner') THEN
-        ALTER TABLE @extschema@.ip_inventory ADD COLUMN is_scanner boolean GENERATED ALWAYS AS (
-            COALESCE(pg_catalog.lower(enrichment -> 'greynoise' ->> 'noise') IN ('true', 't', 'yes', 'y', 'on', '1'), false)) STORED;
-    END IF;
-    IF NOT @extschema@.cowrie_has_column(inv, 'is_bogon') THEN
-        ALTER TABLE @extschema@.ip_inventory ADD COLUMN is_bogon boolean GENERATED ALWAYS AS (
-            COALESCE(pg_catalog.lower(enrichment -> 'validation' ->> 'is_bogon') IN ('true', 't', 'yes', 'y', 'on', '1'), false)) STORED;
-    END IF;
+    replaced := replaced || @extschema@.cowrie_migrate_generated_columns(ARRAY['is_scanner', 'is_bogon']);
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conrelid = inv AND c.contype = 'c'
                    AND c.conname = 'ip_inventory_session_count_check') THEN
         ALTER TABLE @extschema@.ip_inventory ADD CONSTRAINT ip_inventory_session_count_check CHECK (session_count >= 0) NOT VALID;
@@ -72,6 +115,7 @@ BEGIN
     PERFORM @extschema@.cowrie_create_index('idx_ip_enrichment_updated', '@extschema@.ip_inventory (enrichment_updated_at)');
     PERFORM @extschema@.cowrie_create_index('idx_ip_staleness_active',
         '@extschema@.ip_inventory (enrichment_updated_at, last_seen) WHERE enrichment_updated_at IS NOT NULL');
+    RETURN pg_catalog.jsonb_build_object('generated_columns_replaced', replaced);
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_migrate_ip_inventory_ddl() IS 'Internal: v16 phase 3 DDL (create, or adopt the ORM shape with ALTER)';
@@ -83,8 +127,8 @@ AS $fn$
 DECLARE
     repaired bigint;
     inserted bigint;
+    counts jsonb := @extschema@.cowrie_migrate_ip_inventory_ddl();
 BEGIN
-    PERFORM @extschema@.cowrie_migrate_ip_inventory_ddl();
     -- Rows that are already there (upstream never fills ip_types); the rows
     -- inserted below get theirs as they are inserted. Each document read once.
     UPDATE @extschema@.ip_inventory i SET ip_types = r.types
@@ -112,7 +156,7 @@ BEGIN
     CROSS JOIN LATERAL (SELECT COALESCE(@extschema@.cowrie_jsonb_safe(s.enrichment), '{}'::jsonb) AS doc) d
     ON CONFLICT (ip_address) DO NOTHING;
     GET DIAGNOSTICS inserted = ROW_COUNT;
-    RETURN pg_catalog.jsonb_build_object('ip_types_repaired', repaired, 'ip_inventory_inserted', inserted);
+    RETURN counts || pg_catalog.jsonb_build_object('ip_types_repaired', repaired, 'ip_inventory_inserted', inserted);
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_migrate_phase3_ip_inventory() IS 'Internal: v16 phase 3 (ip_inventory, and its ip_types where upstream left them empty)';

@@ -3,13 +3,14 @@
 -- operator deferred that to cowrie_backfill), then the session indexes.
 ------------------------------------------------------------------------------
 
-CREATE OR REPLACE FUNCTION @extschema@.cowrie_migrate_snapshot_columns(repair boolean) RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_migrate_snapshot_columns(repair boolean) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     sessions regclass := '@extschema@.session_summaries'::regclass;
     col text;
+    carried bigint := 0;
 BEGIN
     -- Only timestamp without time zone is converted; timestamptz values never move (B5).
     FOREACH col IN ARRAY ARRAY['first_event_at', 'last_event_at'] LOOP
@@ -33,6 +34,17 @@ BEGIN
     IF NOT @extschema@.cowrie_has_column(sessions, 'snapshot_ip_type') THEN
         ALTER TABLE @extschema@.session_summaries ADD COLUMN snapshot_ip_type text;
     END IF;
+    -- e980629's snapshot_ip_types text[] (upstream's fix script replaces it):
+    -- its values, the first by type priority, fill snapshot_ip_type. The
+    -- column is kept (it may hold rows); the summary says how to drop it.
+    IF @extschema@.cowrie_has_column(sessions, 'snapshot_ip_types') THEN
+        EXECUTE 'UPDATE @extschema@.session_summaries SET snapshot_ip_type = @extschema@.cowrie_primary_ip_type(snapshot_ip_types::pg_catalog.text[])
+                 WHERE snapshot_ip_type IS NULL AND snapshot_ip_types IS NOT NULL
+                   AND @extschema@.cowrie_primary_ip_type(snapshot_ip_types::pg_catalog.text[]) IS NOT NULL';
+        GET DIAGNOSTICS carried = ROW_COUNT;
+        RAISE INFO 'cowrie_snapshot: session_summaries still has upstream''s legacy column snapshot_ip_types (% values carried into snapshot_ip_type)', carried
+            USING HINT = 'It is kept because it may hold data. Once nothing reads it: ALTER TABLE session_summaries DROP COLUMN snapshot_ip_types;';
+    END IF;
     IF NOT @extschema@.cowrie_has_constraint(sessions, 'snapshot_country_iso') THEN
         ALTER TABLE @extschema@.session_summaries ADD CONSTRAINT snapshot_country_iso
             CHECK (snapshot_country IS NULL OR snapshot_country::text ~ '^[A-Z]{2}$') NOT VALID;
@@ -42,9 +54,11 @@ BEGIN
             RAISE NOTICE 'cowrie_snapshot: session_summaries has snapshot_country values that are not ISO codes; snapshot_country_iso left NOT VALID';
         END IF;
     END IF;
+    RETURN CASE WHEN @extschema@.cowrie_has_column(sessions, 'snapshot_ip_types')
+                THEN pg_catalog.jsonb_build_object('legacy_snapshot_ip_types_carried', carried) ELSE '{}' END;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_migrate_snapshot_columns(boolean) IS 'Internal: v16 phase 4 DDL (the snapshot columns and their check)';
+COMMENT ON FUNCTION @extschema@.cowrie_migrate_snapshot_columns(boolean) IS 'Internal: v16 phase 4 DDL (the snapshot columns and their check, upstream''s legacy type column carried)';
 
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_migrate_session_indexes() RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -66,22 +80,28 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
+    examined bigint;
+    last_tid tid;
+    outcomes jsonb;
     filled bigint;
     counts jsonb;
 BEGIN
-    PERFORM @extschema@.cowrie_migrate_snapshot_columns(repair);
+    counts := @extschema@.cowrie_migrate_snapshot_columns(repair);
     IF defer THEN
-        counts := pg_catalog.jsonb_build_object('sessions_filled', 0, 'sessions_deferred', true);
+        counts := counts || pg_catalog.jsonb_build_object('sessions_filled', 0, 'sessions_deferred', true);
     ELSE
         IF repair THEN
-            -- Sessions that already have a snapshot are not written again.
+            -- Only sessions with something to complete or to correct are written.
             DELETE FROM pg_temp.cowrie_migrate_facts f USING @extschema@.session_summaries s
-            WHERE s.session_id = f.session_id AND s.snapshot_country IS NOT NULL;
+            WHERE s.session_id = f.session_id
+              AND (f.source_ip_state = 'canonical' OR (f.source_ip_state IS NULL AND f.ip IS NULL))
+              AND s.snapshot_asn IS NOT NULL AND s.snapshot_country IS NOT NULL
+              AND s.snapshot_ip_type IS NOT NULL AND s.enrichment_at IS NOT NULL;
         END IF;
         EXECUTE 'WITH w AS MATERIALIZED (SELECT session_id, ip, NULL::pg_catalog.tid AS tid FROM pg_temp.cowrie_migrate_facts)'
             || @extschema@.cowrie_snapshot_writer_sql(false, false)
-            INTO filled USING false;
-        counts := pg_catalog.jsonb_build_object('sessions_filled', filled);
+            INTO examined, last_tid, outcomes, filled USING false;
+        counts := counts || pg_catalog.jsonb_build_object('sessions_filled', filled);
     END IF;
     PERFORM @extschema@.cowrie_migrate_session_indexes();
     -- Statistics for the new tables, and for the new columns once they hold

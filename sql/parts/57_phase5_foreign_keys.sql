@@ -68,7 +68,11 @@ BEGIN
         ALTER TABLE @extschema@.session_summaries VALIDATE CONSTRAINT fk_session_source_ip;
     END IF;
     RETURN pg_catalog.jsonb_build_object('non_positive_asns_nulled', nulled, 'asn_rows_for_references', asn_rows,
-                                         'ip_rows_for_orphan_sessions', ip_rows);
+                                         'ip_rows_for_orphan_sessions', ip_rows,
+                                         'inventory_rows_not_canonical',
+                                         (SELECT pg_catalog.count(*) FROM @extschema@.ip_inventory i
+                                          WHERE @extschema@.cowrie_normalize_ip(i.ip_address::pg_catalog.text)
+                                                IS DISTINCT FROM i.ip_address::pg_catalog.text));
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_migrate_foreign_keys() IS 'Internal: v16 phase 5 foreign keys (fk_ip_current_asn, fk_session_source_ip)';

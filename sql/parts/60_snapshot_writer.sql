@@ -7,8 +7,9 @@
 -- inventory's document). Rows are matched by tid (the backfill holds them
 -- locked, so the tid cannot change) or by session_id. Non-NULL values are
 -- never overwritten, except the 'XX' sentinel when retry_unenrichable finds
--- a country now. With dry_run it only counts. The statement returns one row:
--- sessions, the highest tid, sessions per outcome.
+-- a country now, and a source_ip that is not the canonical IP. With dry_run
+-- it only counts. The statement returns one row: sessions examined, the
+-- highest tid, sessions per outcome, sessions written.
 ------------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_snapshot_writer_sql(match_by_tid boolean, dry_run boolean) RETURNS text
@@ -28,10 +29,16 @@ RETURN $q$,
                 i.enrichment_updated_at::pg_catalog.timestamptz) snap),
         written AS ($q$
     || CASE WHEN dry_run THEN $q$
-            SELECT d.outcome, w.tid FROM w JOIN d ON d.ip_key = COALESCE(w.ip, ''))$q$
+            SELECT NULL::pg_catalog.text AS session_id WHERE false)$q$
        ELSE $q$
             UPDATE @extschema@.session_summaries s SET
-                source_ip = COALESCE(s.source_ip, CASE WHEN d.in_inventory THEN w.ip END),
+                -- A stored source_ip that is not the canonical IP (upstream kept
+                -- dshield's raw text) is corrected; a canonical one is kept.
+                source_ip = CASE
+                    WHEN @extschema@.cowrie_normalize_ip(s.source_ip::pg_catalog.text) = s.source_ip::pg_catalog.text THEN s.source_ip
+                    WHEN d.in_inventory THEN w.ip
+                    WHEN @extschema@.cowrie_normalize_ip(s.source_ip::pg_catalog.text) IS NULL THEN NULL
+                    ELSE s.source_ip END,   -- another spelling whose canonical row is missing: kept
                 snapshot_asn = COALESCE(s.snapshot_asn, d.snapshot_asn),
                 snapshot_country = CASE
                     WHEN s.snapshot_country IS NULL THEN d.snapshot_country
@@ -41,11 +48,22 @@ RETURN $q$,
                 enrichment_at = COALESCE(s.enrichment_at, d.enrichment_at)
             FROM w JOIN d ON d.ip_key = COALESCE(w.ip, '')
             WHERE $q$ || CASE WHEN match_by_tid THEN 's.ctid = w.tid' ELSE 's.session_id = w.session_id' END || $q$
-            RETURNING d.outcome, w.tid)$q$ END
+              -- only rows that change: a session with nothing to add keeps its tuple
+              AND (s.snapshot_country IS NULL
+                   OR ($1 AND s.snapshot_country = 'XX' AND d.outcome = 'enriched')
+                   OR (s.snapshot_asn IS NULL AND d.snapshot_asn IS NOT NULL)
+                   OR (s.snapshot_ip_type IS NULL AND d.snapshot_ip_type IS NOT NULL)
+                   OR (s.enrichment_at IS NULL AND d.enrichment_at IS NOT NULL)
+                   OR (s.source_ip IS NULL AND d.in_inventory)
+                   OR @extschema@.cowrie_normalize_ip(s.source_ip::pg_catalog.text) IS DISTINCT FROM s.source_ip::pg_catalog.text)
+            RETURNING s.session_id)$q$ END
+    -- Counted over every session examined, written or not: the backfill's
+    -- watermark moves past them all.
     || $q$
         SELECT COALESCE(pg_catalog.sum(x.n), 0)::pg_catalog.int8, pg_catalog.max(x.last_tid),
-               COALESCE(pg_catalog.jsonb_object_agg(x.outcome, x.n), '{}'::pg_catalog.jsonb)
-        FROM (SELECT written.outcome, pg_catalog.count(*) AS n, pg_catalog.max(written.tid) AS last_tid
-              FROM written GROUP BY written.outcome) x$q$;
+               COALESCE(pg_catalog.jsonb_object_agg(x.outcome, x.n), '{}'::pg_catalog.jsonb),
+               (SELECT pg_catalog.count(*) FROM written)
+        FROM (SELECT d.outcome, pg_catalog.count(*) AS n, pg_catalog.max(w.tid) AS last_tid
+              FROM w JOIN d ON d.ip_key = COALESCE(w.ip, '') GROUP BY d.outcome) x$q$;
 COMMENT ON FUNCTION @extschema@.cowrie_snapshot_writer_sql(boolean, boolean) IS
 'Backfill internals: the snapshot writer''s SQL, to follow a CTE w (session_id, ip, tid); $1 is retry_unenrichable';

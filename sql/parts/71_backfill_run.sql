@@ -45,7 +45,8 @@ BEGIN
     run.started := pg_catalog.clock_timestamp();
     run.last_notice := run.started;
     SELECT pg_catalog.count(*) FILTER (WHERE s.snapshot_country IS NULL
-                                       OR (retry_unenrichable AND s.snapshot_country::text = 'XX')),
+                                       OR (retry_unenrichable AND (s.snapshot_country::text = 'XX' OR s.snapshot_asn IS NULL
+                                                                   OR s.snapshot_ip_type IS NULL OR s.source_ip IS NULL))),
            pg_catalog.count(*)
       INTO run.total, all_rows
     FROM @extschema@.session_summaries s;

@@ -9,6 +9,7 @@ DROP FUNCTION @extschema@.cowrie_create_index(name, text);
 DROP FUNCTION @extschema@.cowrie_disown_tables(oid);
 DROP FUNCTION @extschema@.cowrie_migrate_asn_inventory();
 DROP FUNCTION @extschema@.cowrie_migrate_ip_inventory();
+DROP FUNCTION @extschema@.cowrie_migrate_snapshot_columns(boolean);
 DROP FUNCTION @extschema@.cowrie_backfill_run_finish(@extschema@.cowrie_backfill_run);
 -- These took SQL text from their callers.
 DROP FUNCTION @extschema@.cowrie_apply_snapshots(text, boolean, boolean, boolean);

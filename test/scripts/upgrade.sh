@@ -37,6 +37,11 @@ WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'cowrie_snapshot')
 ORDER BY 1;
 SQL
+	# Column order, which the sorted dump below cannot show.
+	$PSQL -At -d "$1" >>"$WORK/$1.catalog" -c "SELECT 'column ' || attrelid::regclass || ' #' ||
+		row_number() OVER (PARTITION BY attrelid ORDER BY attnum) || ' ' || attname || ' ' || format_type(atttypid, atttypmod)
+		FROM pg_attribute WHERE attrelid IN ('session_summaries'::regclass, 'ip_inventory'::regclass, 'asn_inventory'::regclass)
+		  AND attnum > 0 AND NOT attisdropped ORDER BY 1"
 	"$PGBIN/pg_dump" --schema-only -d "$1" | grep -vE '^(--|SET |SELECT pg_catalog.set_config|\\(un)?restrict )' |
 		grep -v '^$' | LC_ALL=C sort >>"$WORK/$1.catalog"
 }
