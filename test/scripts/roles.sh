@@ -141,7 +141,9 @@ for mode in default deferred; do
 
 	# --- Privileges of the extension's functions ---
 	# Helpers: the migration's (DDL, ownership, disowning) and those taking
-	# SQL text; then those returning SQL text (*_sql), named apart.
+	# SQL text are closed to PUBLIC. Those returning SQL text (*_sql) stay open:
+	# the backfill, which runs with its caller's rights, builds its statements
+	# with them; they take no SQL (nor any text) from their caller.
 	members="SELECT p.oid, p.proname, obj_description(p.oid, 'pg_proc') AS note, p.proargnames FROM pg_proc p
 	         JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 	         JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cowrie_snapshot'"
@@ -154,9 +156,16 @@ for mode in default deferred; do
 			which="proname ~ '_sql$'"; what="helpers that return SQL text (*_sql)"
 		fi
 		count=$(q "$db" "SELECT count(*) FROM ($members) m WHERE $which")
-		open=$(q "$db" "SELECT string_agg(oid::regprocedure::text, ', ' ORDER BY 1) FROM ($members) m WHERE ($which) AND has_function_privilege('$PLAIN', oid, 'EXECUTE')")
-		[ "${count:-0}" -gt 0 ] || [ $kind = sql ] && [ -z "$open" ]
-		ok $? "$m: none of the ${count:-0} $what is executable by a plain role${open:+; executable: $open}"
+		if [ $kind = migration ]; then
+			open=$(q "$db" "SELECT string_agg(oid::regprocedure::text, ', ' ORDER BY 1) FROM ($members) m WHERE ($which) AND has_function_privilege('$PLAIN', oid, 'EXECUTE')")
+			[ "${count:-0}" -gt 0 ] && [ -z "$open" ]
+			ok $? "$m: none of the ${count:-0} $what is executable by a plain role${open:+; executable: $open}"
+		else
+			texty=$(q "$db" "SELECT string_agg(m.oid::regprocedure::text, ', ' ORDER BY 1) FROM ($members) m JOIN pg_proc p ON p.oid = m.oid
+			                 WHERE ($which) AND 'text'::regtype = ANY (p.proargtypes::oid[])")
+			[ "${count:-0}" -gt 0 ] && [ -z "$texty" ]
+			ok $? "$m: the ${count:-0} $what take no text from their caller${texty:+; do: $texty}"
+		fi
 	done
 	closed=$(q "$db" "SELECT string_agg(f, ', ') FROM unnest(ARRAY['cowrie_snapshot_coverage()', 'cowrie_backfill(integer,integer,boolean,boolean)',
 	                  'cowrie_backfill_commit(integer,integer,boolean,text)', 'cowrie_lookup_snapshots(text[])', 'cowrie_extract_ip(jsonb)',
