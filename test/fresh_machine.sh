@@ -100,11 +100,11 @@ else
 	not_ok "" "$LOG.copy.log"; finish "no fresh root"
 fi
 
-# 3. The commands: the first sh block of the README's section, comments stripped.
+# 3. The commands: the first sh block of the cloned README's section, comments stripped.
 mapfile -t CMDS < <(awk '
 	/^## / { insec = ($0 == "## The two commands") }
 	insec && /^```/ { if (inblock) exit; inblock = 1; next }
-	inblock { sub(/[ \t]+#.*$/, ""); sub(/^[ \t]+/, ""); if ($0 != "") print }' "$SRC/README.md")
+	inblock { sub(/[ \t]+#.*$/, ""); sub(/^[ \t]+/, ""); if ($0 != "") print }' "$ROOT$CLONE/README.md")
 if [ ${#CMDS[@]} -eq 2 ]; then
 	ok "$(printf '`%s` ' "${CMDS[@]}" | sed 's/ $//')"
 else
