@@ -316,6 +316,13 @@ def rss_parts(pid):
         return {}
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time of a process so far (/proc/<pid>/stat, clock ticks)."""
+    with open(f'/proc/{pid}/stat') as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
 def timed_query(db, query, params):
     """Runs query on a fresh connection and fetches every row; returns the times, memory and rows.
     Peak private memory: the larger of the sampled RssAnon and VmHWM less the file and shared
@@ -324,12 +331,14 @@ def timed_query(db, query, params):
         pid = one(c, 'SELECT pg_backend_pid()')
         with MemorySampler(pid) as m:
             start = m.status().get('RssAnon', 0)
+            cpu0 = cpu_seconds(pid)
             t0 = time.perf_counter()
             rows = c.execute(query, params).fetchall()
             t = time.perf_counter() - t0
+            cpu = cpu_seconds(pid) - cpu0
         parts = rss_parts(pid)
         peak = max(m.peak_anon, m.hwm - parts.get('RssFile', 0) - parts.get('RssShmem', 0))
-        return {'seconds': t, 'hwm_kb': m.hwm, 'anon_kb': peak, 'start_kb': start, 'rows': rows}
+        return {'seconds': t, 'cpu': cpu, 'hwm_kb': m.hwm, 'anon_kb': peak, 'start_kb': start, 'rows': rows}
 
 
 def bench_lookup_memory(db, k=LOOKUP_MEMORY_IPS):
@@ -386,13 +395,13 @@ def bench_lookup_memory(db, k=LOOKUP_MEMORY_IPS):
                 res = timed_query(db, q, {'ips': ips})
                 res['rows'] = 1 if side == 'array' else res['rows'][0][0]
                 data[side].append(res)
-                log(f"   lookup memory {phase} run {r + 1} {side}: {res['seconds']:.2f} s, "
+                log(f"   lookup memory {phase} run {r + 1} {side}: {res['seconds']:.2f} s (backend CPU {res['cpu']:.2f} s), "
                     f"peak RssAnon {res['anon_kb'] // 1024} MB (start {res['start_kb'] // 1024} MB), "
                     f"VmHWM {res['hwm_kb'] // 1024} MB, {res['rows']} rows")
         ph = {'in_inventory': hits}
         for side in sides:
             d = data[side]
-            ph[side] = dict(stats([x['seconds'] for x in d]), rows=d[0]['rows'],
+            ph[side] = dict(stats([x['seconds'] for x in d]), rows=d[0]['rows'], cpu=stats([x['cpu'] for x in d]),
                             anon_kb=statistics.median(x['anon_kb'] for x in d),
                             start_kb=statistics.median(x['start_kb'] for x in d),
                             hwm_kb=statistics.median(x['hwm_kb'] for x in d),
@@ -411,12 +420,14 @@ def lookup_memory_markdown(lm):
       '10 ms and VmHWM less the file and shared pages resident at the end; VmHWM itself also counts the shared '
       f"buffers it touched. work_mem {lm['work_mem']}. Twice: with the fixture's "
       'inventory, then with every IP of the array in `ip_inventory` (a result past work_mem). The rows equal '
-      'the SQL peer\'s (checked once, untimed). Times from the client, including sending the array.\n')
+      'the SQL peer\'s (checked once, untimed). Times from the client, including sending the array; backend CPU: '
+      'user + system time of the backend during the statement (/proc/<pid>/stat), which the other workers on '
+      'the machine hardly move.\n')
     if lm.get('baseline'):
         w(f"Baseline: `cowrie_lookup_snapshots` as built from commit {lm['baseline']}, installed beside the current "
           "build as its own library (`LOOKUP_BASELINE=`) and run in the same interleaved rounds.\n")
-    w('| inventory | side | median s | min | max | rows | peak private MB | above the array alone MB | VmHWM MB |')
-    w('|---|---|---|---|---|---|---|---|---|')
+    w('| inventory | side | median s | min | max | backend CPU s (median, min, max) | rows | peak private MB | above the array alone MB | VmHWM MB |')
+    w('|---|---|---|---|---|---|---|---|---|---|')
     labels = (('array', 'array alone'), ('baseline', f"`cowrie_lookup_snapshots` at {lm.get('baseline')} (baseline)"),
               ('lookup', '`cowrie_lookup_snapshots`'))
     for phase, label in (('fixture', 'fixture'), ('all', 'every IP')):
@@ -428,7 +439,9 @@ def lookup_memory_markdown(lm):
                 continue
             d = ph[side]
             above = '(base)' if side == 'array' else f"{(d['anon_kb'] - ph['array']['anon_kb']) / 1024:+.0f}"
-            w(f"| {label} ({ph['in_inventory']:,} of the IPs) | {slabel} | {row_runs(d)} | {d['rows']:,} | "
+            cpu = d.get('cpu')
+            cpu = f"{fmt_s(cpu['median'])} ({fmt_s(cpu['min'])}-{fmt_s(cpu['max'])})" if cpu else '-'
+            w(f"| {label} ({ph['in_inventory']:,} of the IPs) | {slabel} | {row_runs(d)} | {cpu} | {d['rows']:,} | "
               f"{fmt_mb(d['anon_kb'])} | {above} | {fmt_mb(d['hwm_kb'])} |")
     w('')
     return '\n'.join(L)
