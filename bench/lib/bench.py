@@ -918,12 +918,24 @@ def write_benchmarks_md():
 
 
 def lookup_memory_section(runs):
-    """BENCHMARKS.md's section: the latest lookup memory run."""
+    """BENCHMARKS.md's section: the latest lookup memory run, its headings one level down."""
     f, d = runs[-1]
-    return '\n'.join(['## Lookup memory', '',
-                      '`BENCH=lookup_memory bash bench/run.sh` (the section is also part of every full run); '
-                      '`LOOKUP_BASELINE=<commit>` adds that commit\'s lookup, side by side in the same run. '
-                      f'The latest run (`bench/results/{f[:-5]}.md`):', '', d['markdown'], ''])
+    lm = d['lookup_memory']
+    L = ['## Lookup memory', '',
+         '`BENCH=lookup_memory bash bench/run.sh` (the section is also part of every full run); '
+         '`LOOKUP_BASELINE=<commit>` adds that commit\'s lookup, side by side in the same run.']
+    if lm.get('baseline'):
+        def above(ph, side):
+            return (ph[side]['anon_kb'] - ph['array']['anon_kb']) / 1024
+        parts = [f"{'with the fixture inventory' if p == 'fixture' else 'with every IP in the inventory'}: "
+                 f"{above(ph, 'baseline'):+.0f} MB at {lm['baseline']}, {above(ph, 'lookup'):+.0f} MB now; backend CPU "
+                 f"{fmt_s(ph['baseline']['cpu']['median'])} s, now {fmt_s(ph['lookup']['cpu']['median'])} s"
+                 for p, ph in lm['phases'].items() if 'baseline' in ph]
+        L[-1] += (f" Peak private memory above the cost of building the {lm['ips']:,}-element array alone, "
+                  + '; '.join(parts) + '.')
+    L += ['', f'The latest run (`bench/results/{f[:-5]}.md`):', '']
+    L += [('#' + line) if line.startswith('#') else line for line in d['markdown'].splitlines()]
+    return '\n'.join(L + [''])
 
 
 def main_lookup_memory():
