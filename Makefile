@@ -176,11 +176,14 @@ export META_CHECK_PY
 
 meta-check:
 	@test -n '$(DISTVERSION)' || { echo 'no default_version in $(EXTENSION).control' >&2; exit 1; }
+	@command -v python3 >/dev/null || { echo 'meta-check: python3 is not installed (apt-get install python3, or bash tools/deps.sh)' >&2; exit 1; }
 	@python3 -c "$$META_CHECK_PY" META.json '$(EXTENSION)' '$(DISTVERSION)'
 
 # PGXN release archive from HEAD: $(DIST_DIR)/$(DISTNAME).zip, top directory
 # $(DISTNAME)/. The version files must be committed, so HEAD is what was checked.
 dist: meta-check
+	@command -v git >/dev/null || { echo 'dist: git is not installed (apt-get install git, or bash tools/deps.sh)' >&2; exit 1; }
+	@git rev-parse --verify -q HEAD >/dev/null 2>&1 || { echo 'dist: $(CURDIR) is not a git checkout with a commit; make dist archives the committed HEAD' >&2; exit 1; }
 	@for f in META.json $(EXTENSION).control; do git cat-file -e HEAD:$$f 2>/dev/null || \
 		{ echo "dist: $$f is not committed" >&2; exit 1; }; done
 	@git diff --quiet HEAD -- META.json $(EXTENSION).control debian/changelog || \
@@ -188,7 +191,7 @@ dist: meta-check
 	git archive --format=zip --prefix=$(DISTNAME)/ -o $(DIST_DIR)/$(DISTNAME).zip HEAD
 	@echo "$(DIST_DIR)/$(DISTNAME).zip"
 
-# Debian package postgresql-15-cowrie-snapshot, built with dpkg-buildpackage in a
+# Debian package postgresql-N-cowrie-snapshot, built with dpkg-buildpackage in a
 # clean copy of the work tree (tracked files and untracked ones not ignored); the
 # .deb is copied to $(DEB_DIR).
 deb:

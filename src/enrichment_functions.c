@@ -12,6 +12,9 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#endif
 
 #include "cowrie_enrichment.h"
 #include "cowrie_ip.h"
@@ -260,10 +263,31 @@ cowrie_jsonb_safe(PG_FUNCTION_ARGS)
 {
 	text	   *doc = PG_GETARG_TEXT_PP(0);
 	size_t		len = VARSIZE_ANY_EXHDR(doc);
-	char	   *cstr = palloc(CJ_STORABLE_CAPACITY(len) + 1);
+	char	   *cstr;
 	bool		changed;
-	size_t		n = cj_make_jsonb_storable(VARDATA_ANY(doc), len, cstr, &changed);
+	size_t		n;
 
+	/*
+	 * jsonb cannot hold a document this large (its entries address 2^28
+	 * bytes): NULL, which the migration counts, rather than an error that
+	 * would abort it for one document.
+	 */
+	if (len >= JENTRY_OFFLENMASK)
+		PG_RETURN_NULL();
+	cstr = palloc(CJ_STORABLE_CAPACITY(len) + 1);
+	n = cj_make_jsonb_storable(VARDATA_ANY(doc), len, cstr, &changed);
 	cstr[n] = '\0';
+#if PG_VERSION_NUM >= 160000
+	{
+		/* A container past jsonb's limits is a soft error since 16. */
+		ErrorSaveContext escontext = {T_ErrorSaveContext};
+		Datum		result;
+
+		if (!DirectInputFunctionCallSafe(jsonb_in, cstr, InvalidOid, -1, (Node *) &escontext, &result))
+			PG_RETURN_NULL();
+		return result;
+	}
+#else
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(cstr));
+#endif
 }

@@ -220,23 +220,24 @@ cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
 	rel = trig->tg_relation;
 	desc = RelationGetDescr(rel);
 	tup = TRIGGER_FIRED_BY_UPDATE(trig->tg_event) ? trig->tg_newtuple : trig->tg_trigtuple;
-	cols.source_ip = column(desc, "source_ip", rel);
-	cols.enrichment = column(desc, "enrichment", rel);
-	cols.snapshot_asn = column(desc, "snapshot_asn", rel);
 	cols.snapshot_country = column(desc, "snapshot_country", rel);
 	cols.snapshot_ip_type = column(desc, "snapshot_ip_type", rel);
-	cols.enrichment_at = column(desc, "enrichment_at", rel);
 
 	/*
 	 * A value the rule can never produce (a country that is not two letters
 	 * A-Z, such as upstream's '', or the JSON text of a type list) counts as
 	 * absent: the rule computes it as if the loader had left it NULL. A
-	 * valid value is never overwritten.
+	 * valid value is never overwritten. Rows with a valid snapshot (most of a
+	 * loader's upserts) return here, after two column lookups.
 	 */
 	country_absent = !valid_text(tup, desc, cols.snapshot_country, cowrie_country_code_valid, &country_null);
 	type_absent = !valid_text(tup, desc, cols.snapshot_ip_type, cowrie_ip_type_valid, &type_null);
 	if (!country_absent && (type_null || !type_absent))
 		return PointerGetDatum(tup);
+	cols.source_ip = column(desc, "source_ip", rel);
+	cols.enrichment = column(desc, "enrichment", rel);
+	cols.snapshot_asn = column(desc, "snapshot_asn", rel);
+	cols.enrichment_at = column(desc, "enrichment_at", rel);
 
 	SPI_connect();
 	ip = session_ip(tup, desc, &cols);

@@ -117,13 +117,18 @@ chroot_run "$ROOT" bash -c 'cd /root/ext && git init -q && git add -A &&
 	git -c user.name=matrix -c user.email=matrix@localhost commit -qm "work tree copy"' >/dev/null ||
 	fail "cannot make $ROOT/root/ext a git repository"
 
+# The released sources the upgrade test builds, which the copy has no history for.
+. "$SRC/test/lib/releases.sh"
+mkdir -p "$ROOT/root/releases" && git -C "$SRC" archive -o "$ROOT/root/releases/$RELEASE_1_1.tar" "$RELEASE_1_1" ||
+	fail "cannot archive release $RELEASE_1_1 from $SRC"
+
 rm -f "$ROOT/root/results"
 chroot_say "running test/suite.sh in the chroot"
 t1=$SECONDS
 # In the background so that a TERM/INT trap runs at once (bash defers traps until a
 # foreground child ends); the cleanup then stops everything inside the chroot.
 # The environment is clean; only the suite's own knobs (FUZZ_SECONDS) pass through.
-chroot_run "$ROOT" COWRIE_SKIP_APT=1 RESULTS_FILE=/root/results PG_CONFIG="$PGC" \
+chroot_run "$ROOT" COWRIE_SKIP_APT=1 RESULTS_FILE=/root/results PG_CONFIG="$PGC" COWRIE_RELEASES=/root/releases \
 	${FUZZ_SECONDS:+FUZZ_SECONDS="$FUZZ_SECONDS"} bash -c 'cd /root/ext && exec bash test/suite.sh' </dev/null &
 wait $!
 rc=$?

@@ -69,7 +69,7 @@ CREATE OR REPLACE FUNCTION @extschema@.cowrie_jsonb_safe(document json) RETURNS 
 AS 'MODULE_PATHNAME', 'cowrie_jsonb_safe'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 200;
 COMMENT ON FUNCTION @extschema@.cowrie_jsonb_safe(json) IS
-'json to jsonb that cannot fail on \u0000: each such escape becomes U+FFFD';
+'json to jsonb that cannot fail on \u0000: each such escape becomes U+FFFD; NULL for a document jsonb cannot hold (256 MB or more, or a container past jsonb''s limits on PostgreSQL 16 and later)';
 
 -- The identity on jsonb, so that the migration reads either column type with
 -- one static statement.

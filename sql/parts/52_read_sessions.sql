@@ -19,7 +19,7 @@ BEGIN
         CREATE TEMP TABLE cowrie_migrate_facts AS
         SELECT s.session_id, COALESCE(s.canonical, (s.f).ip) AS ip,
                (s.f).ip_invalid, (s.f).asn, (s.f).asn_invalid, (s.f).nul_escape,
-               s.first_event_at, s.last_event_at, s.created_at,
+               s.first_event_at, s.last_event_at, s.created_at, s.unstorable,
                -- what a source_ip upstream stored holds: canonical, respelled, not_ip
                CASE WHEN s.source_ip IS NULL THEN NULL
                     WHEN s.canonical = s.source_ip THEN 'canonical'
@@ -27,10 +27,16 @@ BEGIN
                     ELSE 'not_ip' END AS source_ip_state
         FROM (SELECT session_id, %1$s AS source_ip, @extschema@.cowrie_normalize_ip(%1$s) AS canonical,
                      @extschema@.cowrie_enrichment_facts(enrichment) AS f,
-                     first_event_at, last_event_at, created_at
+                     %2$s AS unstorable, first_event_at, last_event_at, created_at
               FROM @extschema@.session_summaries OFFSET 0) s$q$,
         CASE WHEN @extschema@.cowrie_has_column('@extschema@.session_summaries'::pg_catalog.regclass, 'source_ip')
-             THEN 'source_ip::pg_catalog.text' ELSE 'NULL::pg_catalog.text' END);
+             THEN 'source_ip::pg_catalog.text' ELSE 'NULL::pg_catalog.text' END,
+        -- A json document jsonb cannot hold (cowrie_jsonb_safe gives NULL); its
+        -- stored length is read without detoasting it.
+        CASE WHEN (SELECT a.atttypid FROM pg_catalog.pg_attribute a
+                   WHERE a.attrelid = '@extschema@.session_summaries'::pg_catalog.regclass AND a.attname = 'enrichment')
+                  = 'pg_catalog.json'::pg_catalog.regtype
+             THEN 'pg_catalog.octet_length(enrichment::pg_catalog.text) >= 268435455' ELSE 'false' END);
     EXECUTE 'WITH need_raw_ip AS (SELECT x.session_id::pg_catalog.text AS session_id FROM pg_temp.cowrie_migrate_facts x WHERE x.ip IS NULL)
         UPDATE pg_temp.cowrie_migrate_facts f SET ip = r.ip FROM (' || @extschema@.cowrie_raw_event_ips_sql()
         || ') r WHERE f.session_id::pg_catalog.text = r.session_id';
@@ -45,7 +51,8 @@ BEGIN
                'sanitised_nul_escapes', pg_catalog.count(*) FILTER (WHERE nul_escape),
                'null_timestamps', pg_catalog.count(*) FILTER (WHERE first_event_at IS NULL OR last_event_at IS NULL),
                'source_ip_respelled', pg_catalog.count(*) FILTER (WHERE source_ip_state = 'respelled'),
-               'source_ip_not_an_ip', pg_catalog.count(*) FILTER (WHERE source_ip_state = 'not_ip'))
+               'source_ip_not_an_ip', pg_catalog.count(*) FILTER (WHERE source_ip_state = 'not_ip'),
+               'documents_too_large_for_jsonb', pg_catalog.count(*) FILTER (WHERE unstorable))
       INTO counts FROM pg_temp.cowrie_migrate_facts;
     RETURN counts;
 END

@@ -86,7 +86,7 @@ BEGIN
         IF (SELECT a.atttypid FROM pg_catalog.pg_attribute a WHERE a.attrelid = inv AND a.attname = 'enrichment')
            = 'pg_catalog.json'::regtype THEN
             ALTER TABLE @extschema@.ip_inventory
-                ALTER COLUMN enrichment TYPE jsonb USING @extschema@.cowrie_jsonb_safe(enrichment),
+                ALTER COLUMN enrichment TYPE jsonb USING COALESCE(@extschema@.cowrie_jsonb_safe(enrichment), '{}'::jsonb),
                 ALTER COLUMN enrichment SET DEFAULT '{}'::jsonb;
         END IF;
         IF (SELECT a.atttypmod FROM pg_catalog.pg_attribute a WHERE a.attrelid = inv AND a.attname = 'enrichment_version')

@@ -9,7 +9,7 @@
 # file for the released one and puts the current one back).
 cd "$(dirname "$0")/../.."
 . test/lib/tap.sh
-RELEASE_1_1=72f958c
+. test/lib/releases.sh
 CURRENT=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" cowrie_snapshot.control)
 LIBDIR=$("$PG_CONFIG" --pkglibdir)
 LIB=$LIBDIR/cowrie_snapshot.so
@@ -75,8 +75,7 @@ done
 
 # Released library, built from the release commit with this server's PGXS.
 old_src=$WORK/release-1.1
-mkdir -p "$old_src"
-if git archive "$RELEASE_1_1" 2>"$WORK/archive.err" | tar -x -C "$old_src" &&
+if release_tree "$RELEASE_1_1" "$old_src" 2>"$WORK/archive.err" &&
 	make -s -C "$old_src" PG_CONFIG="$PG_CONFIG" >"$WORK/old_build.log" 2>&1; then
 	ok 0 "the released 1.1 library builds from $RELEASE_1_1"
 else
