@@ -1,17 +1,19 @@
 /*
  * cowrie_lookup_snapshots(text[]): the snapshot each IP would give a session,
- * for many IPs in one query, in memory bounded by work_mem whatever the
+ * for many IPs in one query. Beyond the array itself, memory stays within a
+ * few times work_mem (two sorts, a batch of keys, the result) whatever the
  * array's size.
  *
  * Each valid IP goes as its binary address into a tuplesort (IPv4 as int8,
  * IPv6 as the 16 bytes of a uuid), which spills past work_mem. The sorted
  * keys are read back once, duplicates skipped, into batches of at most
  * work_mem bytes. A batch is matched against ip_inventory either by index
- * probes, PROBE_CHUNK canonical IPs per execution, or, when the inventory is
- * estimated to hold fewer rows than the batch holds keys, by one pass over
- * the inventory that looks each row's IP up in the batch. Both use SQL
- * through SPI (permissions and row security apply) and give the same rows.
- * Rows go to the materialize-mode tuplestore, which spills past work_mem too.
+ * probes, PROBE_CHUNK canonical IPs per execution, or, when the planner
+ * expects fewer than SCAN_RATIO inventory rows per key of the batch, by one
+ * pass over the inventory that looks each row's IP up in the batch. Both
+ * use SQL through SPI (permissions and row security apply) and give the same
+ * rows. Rows go to the materialize-mode tuplestore, which spills past
+ * work_mem too.
  */
 #include "postgres.h"
 
@@ -317,7 +319,6 @@ flush_batch(lookup_state *st)
 {
 	key_batch  *b = &st->batch;
 	double		keys = (double) (b->n4 + b->n6);
-	Size		i;
 
 	if (keys == 0)
 		return;
@@ -326,6 +327,7 @@ flush_batch(lookup_state *st)
 	else
 	{
 		cowrie_ip	ip;
+		Size		i;
 
 		for (i = 0; i < b->n4; i++)
 		{
