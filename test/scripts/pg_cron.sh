@@ -17,6 +17,7 @@ cd "$(dirname "$0")/../.."
 . test/lib/tap.sh
 
 MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+# The suite's port + 50 and + 60: no clash with the suites of other majors (55400 + major)
 BASE_PORT=${CRON_PORT:-$((${PGPORT:-55400} + 50))}
 LIMIT=${CRON_WAIT_SECONDS:-180}
 DB=cowrie_cron
@@ -57,7 +58,7 @@ command=$(echo "$line" | sed -E "s/^SELECT cron\.schedule\('([^']*)', *'([^']*)'
 
 i=0
 for m in $MODES; do
-	PORT[$m]=$((BASE_PORT + i)); DIR[$m]=/tmp/cowrie_cron_${PORT[$m]}; i=$((i + 1))
+	PORT[$m]=$((BASE_PORT + i)); DIR[$m]=/tmp/cowrie_cron_${PORT[$m]}; i=$((i + 10))
 	case $m in
 	# the cluster listens on its unix socket only: libpq jobs must connect there, not to localhost
 	libpq) settings="cron.use_background_workers=off cron.host=${DIR[$m]}" ;;
