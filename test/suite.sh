@@ -92,7 +92,8 @@ for t in test/scripts/*.sh; do
 	out=$(bash "$t" 2>&1); rc=$?
 	ok=$(echo "$out" | grep -cE '^ok [0-9]+'); bad=$(echo "$out" | grep -cE '^not ok [0-9]+')
 	[ $rc -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
-	[ "$bad" -gt 0 ] && echo "$out" | tail -n 40
+	# The failed checks with the lines after each (a long error can push them out of the tail).
+	[ "$bad" -gt 0 ] && { echo "$out" | grep -A 8 -E '^not ok [0-9]+' | head -n 120; echo "$out" | tail -n 20; }
 	p=$((p + ok)); f=$((f + bad))
 	echo "   $t: $ok passed, $bad failed"
 done
