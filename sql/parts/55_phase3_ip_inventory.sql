@@ -115,6 +115,14 @@ BEGIN
     PERFORM @extschema@.cowrie_create_index('idx_ip_enrichment_updated', '@extschema@.ip_inventory (enrichment_updated_at)');
     PERFORM @extschema@.cowrie_create_index('idx_ip_staleness_active',
         '@extschema@.ip_inventory (enrichment_updated_at, last_seen) WHERE enrichment_updated_at IS NOT NULL');
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid = inv AND t.tgname = 'cowrie_inventory_types') THEN
+        CREATE TRIGGER cowrie_inventory_types
+            BEFORE INSERT OR UPDATE OF enrichment, ip_types ON @extschema@.ip_inventory
+            FOR EACH ROW EXECUTE FUNCTION @extschema@.cowrie_inventory_types_trigger();
+        IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'cowrie_snapshot') THEN
+            ALTER TRIGGER cowrie_inventory_types ON @extschema@.ip_inventory DEPENDS ON EXTENSION cowrie_snapshot;
+        END IF;
+    END IF;
     RETURN pg_catalog.jsonb_build_object('generated_columns_replaced', replaced);
 END
 $fn$;

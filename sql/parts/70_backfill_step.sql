@@ -56,13 +56,24 @@ BEGIN
         RETURN source_ip IS NOT NULL AND @extschema@.cowrie_normalize_ip(source_ip) IS NULL;
     END IF;
     RETURN (snapshot_country = 'XX' AND snap.outcome = 'enriched')
-        OR (snapshot_asn IS NULL AND snap.snapshot_asn IS NOT NULL)
-        OR (snapshot_ip_type IS NULL AND snap.snapshot_ip_type IS NOT NULL)
+        OR @extschema@.cowrie_snapshot_adds(snap, snapshot_asn, snapshot_ip_type)
         OR source_ip IS DISTINCT FROM ip;
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_retry_can_add(text, text, text, integer, text, text) IS
 'Backfill internals: can the snapshot rule now add to this decided session (retry_unenrichable)';
+
+-- Does a snapshot the rule gives now add an ASN or a type to a session that
+-- has none?
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_snapshot_adds(snap @extschema@.cowrie_snapshot, snapshot_asn integer,
+                                                          snapshot_ip_type text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN (snapshot_asn IS NULL AND (snap).snapshot_asn IS NOT NULL)
+    OR (snapshot_ip_type IS NULL AND (snap).snapshot_ip_type IS NOT NULL);
+COMMENT ON FUNCTION @extschema@.cowrie_snapshot_adds(@extschema@.cowrie_snapshot, integer, text) IS
+'Backfill internals: does this snapshot add an ASN or a type to a session that has none';
 
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_step(
     batch_size integer, after tid, range_blocks bigint, run_end tid,
