@@ -71,6 +71,11 @@ BEGIN
     PERFORM @extschema@.cowrie_create_index('idx_session_snapshot_country', '@extschema@.session_summaries (snapshot_country)');
     PERFORM @extschema@.cowrie_create_index('idx_session_first_event_brin', '@extschema@.session_summaries USING brin (first_event_at)');
     PERFORM @extschema@.cowrie_create_index('idx_session_last_event_brin', '@extschema@.session_summaries USING brin (last_event_at)');
+    -- The backfill's completion finds sessions without a type or an ASN by IP (71_backfill_completion.sql).
+    PERFORM @extschema@.cowrie_create_index('idx_session_source_ip_no_type',
+        '@extschema@.session_summaries (source_ip) WHERE snapshot_ip_type IS NULL');
+    PERFORM @extschema@.cowrie_create_index('idx_session_source_ip_no_asn',
+        '@extschema@.session_summaries (source_ip) WHERE snapshot_asn IS NULL');
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_migrate_session_indexes() IS 'Internal: v16 session indexes';
@@ -87,10 +92,18 @@ DECLARE
     counts jsonb;
 BEGIN
     counts := @extschema@.cowrie_migrate_snapshot_columns(repair);
-    IF defer THEN
+    IF defer AND NOT repair THEN
         counts := counts || pg_catalog.jsonb_build_object('sessions_filled', 0, 'sessions_deferred', true);
     ELSE
-        IF repair THEN
+        IF defer THEN
+            -- Deferred, a repair still corrects source_ip now where upstream
+            -- stamped a country beside a wrong or NULL one: the backfill
+            -- takes sessions without a country, or without a type or an ASN.
+            DELETE FROM pg_temp.cowrie_migrate_facts f USING @extschema@.session_summaries s
+            WHERE s.session_id = f.session_id
+              AND (s.snapshot_country IS NULL OR f.source_ip_state = 'canonical'
+                   OR (f.source_ip_state IS NULL AND f.ip IS NULL));
+        ELSIF repair THEN
             -- Only sessions with something to complete or to correct are written.
             DELETE FROM pg_temp.cowrie_migrate_facts f USING @extschema@.session_summaries s
             WHERE s.session_id = f.session_id
@@ -101,7 +114,8 @@ BEGIN
         EXECUTE 'WITH w AS MATERIALIZED (SELECT session_id, ip, NULL::pg_catalog.tid AS tid FROM pg_temp.cowrie_migrate_facts)'
             || @extschema@.cowrie_snapshot_writer_sql(false, false)
             INTO examined, last_tid, outcomes, filled USING false;
-        counts := counts || pg_catalog.jsonb_build_object('sessions_filled', filled);
+        counts := counts || pg_catalog.jsonb_build_object('sessions_filled', filled)
+            || CASE WHEN defer THEN '{"sessions_deferred": true}'::jsonb ELSE '{}' END;
     END IF;
     PERFORM @extschema@.cowrie_migrate_session_indexes();
     -- Statistics for the new tables, and for the new columns once they hold

@@ -12,11 +12,12 @@
 -- and written once per run, the total cost linear in the table.
 ------------------------------------------------------------------------------
 
--- install-only: begin (1.2 keeps the 1.0 type)
+-- install-only: begin (the update adds next_ip with ALTER TYPE)
 CREATE TYPE @extschema@.cowrie_backfill_batch AS (
     selected bigint,           -- sessions taken into the batch
-    next_tid tid,              -- keyset watermark: the next batch starts after it
-    outcomes jsonb             -- sessions per outcome
+    next_tid tid,              -- keyset watermark: the next batch starts after it (NULL: a completion batch)
+    outcomes jsonb,            -- sessions per outcome
+    next_ip text               -- a completion batch: the next one starts at this IP (NULL: the completion is over)
 );
 -- install-only: end
 COMMENT ON TYPE @extschema@.cowrie_backfill_batch IS 'What one backfill batch did';

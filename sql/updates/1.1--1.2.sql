@@ -17,3 +17,6 @@ DROP FUNCTION @extschema@.cowrie_raw_event_ips_sql(text);
 
 -- A run notices a rewrite of session_summaries (issue: backfill as a scheduled job).
 ALTER TYPE @extschema@.cowrie_backfill_run ADD ATTRIBUTE filenode oid, ADD ATTRIBUTE restarts integer;
+-- After the walk, a run completes sessions that lack a type or an ASN the inventory has now (issue: production's road).
+ALTER TYPE @extschema@.cowrie_backfill_run ADD ATTRIBUTE completion_from text, ADD ATTRIBUTE completion_done boolean;
+ALTER TYPE @extschema@.cowrie_backfill_batch ADD ATTRIBUTE next_ip text;

@@ -1,8 +1,8 @@
 -- The type (or ASN) of an IP that enrichment adds later reaches the sessions
 -- that already have a snapshot: ip_inventory's ip_types follows its document
--- (the inventory trigger), and a retry_unenrichable run takes every session
--- with a NULL type or ASN the rule can now fill, then reaches 0 again; an
--- ordinary run leaves them (it takes sessions without a country).
+-- (the inventory trigger), and an ordinary run's completion phase takes every
+-- session with a NULL type or ASN the rule can now fill, in batches by IP, a
+-- private IP never; the next run, ordinary or retry, finds nothing.
 \ir include/empty_v15.sql
 BEGIN;
 CREATE EXTENSION cowrie_snapshot;
@@ -14,10 +14,12 @@ INSERT INTO session_summaries (session_id, enrichment)
 SELECT 'later-' || g, '{"dshield": {"ip": {"number": "81.2.69.160"}}}' FROM generate_series(1, 3) g;
 INSERT INTO session_summaries (session_id, enrichment) VALUES ('private-1', '{"dshield": {"ip": {"number": "10.1.2.3"}}}');
 
-SELECT plan(10);
+SELECT plan(16);
 SELECT is((SELECT count(*) FROM session_summaries WHERE snapshot_country = 'GB' AND snapshot_ip_type IS NULL AND snapshot_asn IS NULL),
           3::bigint, 'sessions get their snapshot at ingestion, without a type or an ASN yet');
 SELECT is(cowrie_backfill(100), 0::bigint, 'nothing for the backfill to add yet');
+SELECT has_index('session_summaries', 'idx_session_source_ip_no_type', 'the completion''s index of sessions without a type');
+SELECT has_index('session_summaries', 'idx_session_source_ip_no_asn', 'the completion''s index of sessions without an ASN');
 
 -- The enricher's upsert, as upstream writes it: SPUR data and an ASN, no ip_types.
 UPDATE ip_inventory SET enrichment = enrichment || '{"spur": {"client": {"types": ["MOBILE"]}, "infrastructure": "DATACENTER"}}',
@@ -30,15 +32,32 @@ UPDATE ip_inventory SET enrichment = enrichment || '{"cymru": {"asn": 64500}}' W
 SELECT is((SELECT ip_types FROM ip_inventory WHERE ip_address = '10.1.2.3'), '{VPN}'::text[],
           'types a statement wrote itself are kept, also when the document changes later');
 
-SELECT is(cowrie_backfill(100), 0::bigint, 'an ordinary run does not re-examine sessions that have a country');
-SELECT is(cowrie_backfill(100, retry_unenrichable => true), 3::bigint, 'a retry run takes the three sessions the new type and ASN reach');
+SELECT is(cowrie_backfill(100, dry_run => true), 3::bigint, 'a dry run counts the three sessions the new type and ASN reach');
+SELECT is((SELECT count(*) FROM session_summaries WHERE snapshot_ip_type IS NOT NULL OR snapshot_asn IS NOT NULL), 0::bigint,
+          'and writes nothing');
+SELECT is(cowrie_backfill(100), 3::bigint, 'an ordinary run takes them');
 SELECT is((SELECT count(*) FROM session_summaries WHERE session_id LIKE 'later-%' AND snapshot_ip_type = 'DATACENTER' AND snapshot_asn = 64500),
           3::bigint, 'and fills their type and ASN');
 SELECT is((SELECT count(*) FROM session_summaries WHERE snapshot_country = 'GB' AND session_id LIKE 'later-%'), 3::bigint,
           'their country is kept');
 SELECT is((SELECT (snapshot_country, snapshot_asn, snapshot_ip_type)::text FROM session_summaries WHERE session_id = 'private-1'),
           '(XX,,)', 'a private IP gets no type or ASN, whatever the inventory says');
-SELECT is(cowrie_backfill(100, retry_unenrichable => true), 0::bigint, 'the next retry run has nothing left to do');
+SELECT is(cowrie_backfill(100), 0::bigint, 'the next ordinary run has nothing left to do');
+SELECT is(cowrie_backfill(100, retry_unenrichable => true), 0::bigint, 'nor has a retry run');
+
+-- Batches by IP: seven sessions of two IPs in batches of two, one batch
+-- ending inside an IP's sessions.
+INSERT INTO ip_inventory (ip_address, first_seen, last_seen, enrichment) VALUES
+ ('81.2.69.161', now(), now(), '{"maxmind": {"country": "GB"}}'),
+ ('81.2.69.162', now(), now(), '{"maxmind": {"country": "GB"}}');
+INSERT INTO session_summaries (session_id, enrichment)
+SELECT 'batch-' || g, pg_catalog.jsonb_build_object('dshield', pg_catalog.jsonb_build_object('ip',
+           pg_catalog.jsonb_build_object('number', CASE WHEN g <= 4 THEN '81.2.69.161' ELSE '81.2.69.162' END)))
+FROM generate_series(1, 7) g;
+UPDATE ip_inventory SET enrichment = enrichment || '{"spur": {"infrastructure": "MOBILE"}}' WHERE ip_address IN ('81.2.69.161', '81.2.69.162');
+SELECT is(cowrie_backfill(2), 7::bigint, 'batches of two take all seven sessions of two IPs');
+SELECT is((SELECT count(*) FROM session_summaries WHERE session_id LIKE 'batch-%' AND snapshot_ip_type = 'MOBILE'), 7::bigint,
+          'each gets its type');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -20,4 +20,4 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill(integer, integer, boolean, boolean) IS
-'Fills the snapshots of sessions whose snapshot_country is NULL, in keyset batches in heap order, in the caller''s transaction; returns the sessions processed (0: nothing left). dry_run only counts outcomes';
+'Fills the snapshots of sessions whose snapshot_country is NULL, in keyset batches in heap order, then completes the sessions whose NULL type or ASN the inventory now has; in the caller''s transaction; returns the sessions processed (0: nothing left). dry_run only counts outcomes';

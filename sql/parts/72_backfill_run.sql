@@ -4,11 +4,11 @@
 -- committing).
 ------------------------------------------------------------------------------
 
--- install-only: begin (the update adds filenode and restarts with ALTER TYPE)
+-- install-only: begin (the update adds filenode, restarts and the completion's two with ALTER TYPE)
 CREATE TYPE @extschema@.cowrie_backfill_run AS (
     started timestamptz,
     last_notice timestamptz,
-    total bigint,              -- eligible sessions when the run started
+    total bigint,              -- eligible sessions when the run started, plus those the completion took
     done bigint,
     batches integer,
     watermark tid,             -- the next batch starts after this heap position
@@ -16,7 +16,9 @@ CREATE TYPE @extschema@.cowrie_backfill_run AS (
     range_blocks bigint,       -- heap blocks holding about batch_size rows
     outcomes jsonb,            -- sessions per outcome so far
     filenode oid,              -- session_summaries' relfilenode: a rewrite moves every row and invalidates the watermark
-    restarts integer           -- walks started again after a rewrite
+    restarts integer,          -- walks started again after a rewrite
+    completion_from text,      -- the completion's next batch starts at this IP
+    completion_done boolean    -- the completion is over
 );
 -- install-only: end
 COMMENT ON TYPE @extschema@.cowrie_backfill_run IS 'Backfill internals: the state of a backfill run';
@@ -54,6 +56,8 @@ BEGIN
     run.batches := 0;
     run.outcomes := '{}';
     run.restarts := 0;
+    run.completion_from := '';
+    run.completion_done := false;
     run := @extschema@.cowrie_backfill_run_walk(run);
     -- A little under batch_size rows per range: a range rarely overflows its
     -- batch, whose leftover rows the next batch would read (and parse) again.
@@ -117,19 +121,21 @@ COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_notice(@extschema@.cowrie_ba
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_more(run @extschema@.cowrie_backfill_run, max_batches integer) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-RETURN run.watermark < run.run_end AND (max_batches IS NULL OR run.batches < max_batches);
+RETURN (run.watermark < run.run_end OR NOT run.completion_done) AND (max_batches IS NULL OR run.batches < max_batches);
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_more(@extschema@.cowrie_backfill_run, integer) IS
-'Backfill internals: has a backfill run heap left to read and batches left to take';
+'Backfill internals: has a backfill run heap left to read or sessions left to complete, and batches left to take';
 
--- The next batch of the run.
+-- The next batch of the run: the walk, then the completion.
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_step(run @extschema@.cowrie_backfill_run, batch_size integer,
                                                              dry_run boolean, retry_unenrichable boolean)
 RETURNS @extschema@.cowrie_backfill_batch
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
-RETURN @extschema@.cowrie_backfill_step(batch_size, run.watermark, run.range_blocks, run.run_end, dry_run, retry_unenrichable);
+RETURN CASE WHEN run.watermark < run.run_end
+            THEN @extschema@.cowrie_backfill_step(batch_size, run.watermark, run.range_blocks, run.run_end, dry_run, retry_unenrichable)
+            ELSE @extschema@.cowrie_backfill_completion_step(batch_size, run.completion_from, dry_run) END;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_step(@extschema@.cowrie_backfill_run, integer, boolean, boolean) IS
-'Backfill internals: the next batch of a backfill run';
+'Backfill internals: the next batch of a backfill run (the walk, then the completion)';
 
 -- Adds a batch to the run (a batch that found nothing only moves the
 -- watermark), reports about every 10 seconds, and starts the walk again when
@@ -141,7 +147,14 @@ LANGUAGE plpgsql VOLATILE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-    run.watermark := batch.next_tid;
+    IF batch.next_tid IS NOT NULL THEN
+        run.watermark := batch.next_tid;
+    ELSE
+        -- A completion batch: its sessions were not in the count at the start.
+        run.completion_from := batch.next_ip;
+        run.completion_done := batch.next_ip IS NULL;
+        run.total := run.total + batch.selected;
+    END IF;
     IF batch.selected > 0 THEN
         run.batches := run.batches + 1;
         run.done := run.done + batch.selected;
@@ -181,7 +194,7 @@ AS $fn$
 DECLARE
     left_over bigint;
 BEGIN
-    IF run.watermark < run.run_end OR dry_run THEN
+    IF run.watermark < run.run_end OR NOT run.completion_done OR dry_run THEN
         -- max_batches ended the run early, or nothing was written: no leftover to count.
         PERFORM @extschema@.cowrie_backfill_run_notice(run, false);
         RETURN run.done;
