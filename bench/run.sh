@@ -6,6 +6,7 @@
 #   bash bench/run.sh                      (N=1000000 sessions, RUNS=3)
 #   N=100000 RUNS=3 bash bench/run.sh      (what BENCHMARKS.md quotes first)
 #   BENCH=lookup_memory bash bench/run.sh  (only the lookup's backend memory; N=100000 by default)
+#   BENCH=scheduled bash bench/run.sh      (only scheduled runs on a complete database; N=1000000)
 #
 # Variables:
 #   N                 sessions in the generated v15 database (default 1000000)
@@ -14,7 +15,7 @@
 #   CLIENT_LOOP_MAX   largest size at which the client-loop peer runs (default 1000000);
 #                     above it the peer is reported as not run
 #   BENCH_PORT        port of the throwaway cluster's unix socket (default 55497)
-#   BENCH             all (default) or lookup_memory
+#   BENCH             all (default), lookup_memory or scheduled
 #   LOOKUP_MEMORY_IPS distinct IPs in the lookup memory benchmark's array (default 1000000)
 #   LOOKUP_BASELINE   a commit whose cowrie_lookup_snapshots the lookup memory benchmark runs
 #                     beside the current one (built as the library cowrie_lookup_baseline)

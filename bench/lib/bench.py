@@ -583,6 +583,86 @@ def bench_backfill(size, tpl):
 
 
 # ---------------------------------------------------------------------------
+# 5. Scheduled runs: the backfill on a database that is already complete
+# ---------------------------------------------------------------------------
+
+SCHEDULED_PENDING = 1000
+# What a scheduled run finds: nothing, sessions the loader left without a
+# country (the walk), sessions whose IP got a type later (the completion).
+SCHEDULED_CASES = {
+    'nothing': None,
+    'walk': f"""UPDATE session_summaries SET snapshot_country = NULL, snapshot_asn = NULL, snapshot_ip_type = NULL,
+                enrichment_at = NULL WHERE ctid = ANY (ARRAY(SELECT ctid FROM session_summaries
+                WHERE snapshot_country IS NOT NULL ORDER BY md5(session_id) LIMIT {SCHEDULED_PENDING}))""",
+    'completion': f"""UPDATE session_summaries SET snapshot_ip_type = NULL WHERE ctid = ANY (ARRAY(
+                SELECT ctid FROM session_summaries WHERE snapshot_ip_type IS NOT NULL
+                ORDER BY md5(session_id) LIMIT {SCHEDULED_PENDING}))""",
+}
+
+
+def bench_scheduled(tpl):
+    """A scheduled cowrie_backfill(1000) / CALL cowrie_backfill_commit(1000) on a complete default-mode
+    database, beside its floor: one scan of the table for sessions without a country (scan_peer), and
+    the completion phase alone. Each case on a fresh copy, vacuumed after the case's UPDATE."""
+    mtpl = 'bench_sched_tpl'
+    copy_db(mtpl, tpl)
+    with connect(mtpl) as c:
+        c.execute('CREATE EXTENSION cowrie_snapshot')
+        c.execute('VACUUM ANALYZE')
+        inventory = one(c, 'SELECT count(*) FROM ip_inventory')
+    db = 'bench_sched'
+    sides = ['fn', 'commit', 'completion_alone', 'scan_peer']
+    data = {case: {s: [] for s in sides} for case in SCHEDULED_CASES}
+    done = {case: {s: [] for s in ('fn', 'commit')} for case in SCHEDULED_CASES}
+    statements = {'fn': 'SELECT cowrie_backfill(1000)', 'commit': 'CALL cowrie_backfill_commit(1000)',
+                  'completion_alone': "SELECT cowrie_backfill_completion_step(1000, '', true)",
+                  'scan_peer': 'SELECT count(*) FROM session_summaries WHERE snapshot_country IS NULL'}
+    for r in range(RUNS):
+        for case, setup in SCHEDULED_CASES.items():
+            for side in sides:
+                copy_db(db, mtpl)
+                if setup:
+                    with connect(db) as c:
+                        c.execute(setup)
+                        c.execute('VACUUM ANALYZE session_summaries')
+                checkpoint()
+                t, _, _ = timed_backend(db, statements[side])
+                data[case][side].append(t)
+                if side in done[case]:
+                    left = one(db, """SELECT count(*) FROM session_summaries
+                                      WHERE snapshot_country IS NULL OR snapshot_ip_type IS NULL AND snapshot_asn IS NOT NULL
+                                        AND source_ip IN (SELECT ip_address FROM ip_inventory WHERE cardinality(ip_types) > 0)
+                                        AND NOT cowrie_ip_is_private(source_ip)""")
+                    done[case][side].append(left)
+                    if left:
+                        failures.append(f'scheduled {case} {side}: {left} sessions left pending')
+                log(f'   scheduled {case} run {r + 1} {side}: {t:.3f} s')
+                drop_db(db)
+    drop_db(mtpl)
+    out = {'pending': SCHEDULED_PENDING, 'inventory_rows': inventory}
+    for case in SCHEDULED_CASES:
+        out[case] = {side: stats(data[case][side]) for side in sides}
+    results['scheduled'] = out
+
+
+def scheduled_markdown(sc):
+    L = [f"A scheduled run on a complete default-mode database of {N:,} sessions and {sc['inventory_rows']:,} "
+         f"inventory rows (medians of {RUNS} runs, seconds): with nothing to do, with {sc['pending']:,} sessions "
+         "the loader left without a country (the walk takes them), and with "
+         f"{sc['pending']:,} sessions whose type is NULL although their IP has one (the completion takes them). "
+         '`scan_peer` is the floor of any run: one scan of the table for sessions without a country; '
+         '`completion_alone` is the completion phase by itself (a dry run of it, from the first IP).', '',
+         '| case | cowrie_backfill(1000) | CALL cowrie_backfill_commit(1000) | completion alone | scan_peer | function / scan_peer |',
+         '|---|---|---|---|---|---|']
+    for case in SCHEDULED_CASES:
+        d = sc[case]
+        L.append(f"| {case} | {fmt_s(d['fn']['median'])} | {fmt_s(d['commit']['median'])} | "
+                 f"{fmt_s(d['completion_alone']['median'])} | {fmt_s(d['scan_peer']['median'])} | "
+                 f"{ratio(d['fn']['median'], d['scan_peer']['median']):.2f}x |")
+    return '\n'.join(L + [''])
+
+
+# ---------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------
 
@@ -874,13 +954,15 @@ TARGETS_TEXT = """The targets of the issue (#6), evaluated per run in each secti
 def write_benchmarks_md():
     """BENCHMARKS.md: the latest result of each N >= 100000 (bench/results/*.json)."""
     rdir = os.path.join(ROOT, 'bench', 'results')
-    latest, lookup_memory = {}, []
+    latest, lookup_memory, scheduled = {}, [], []
     for f in sorted(os.listdir(rdir)):
         if f.endswith('.json'):
             with open(os.path.join(rdir, f)) as fh:
                 d = json.load(fh)
             if d.get('kind') == 'lookup_memory':
                 lookup_memory.append((f, d))
+            elif d.get('kind') == 'scheduled':
+                scheduled.append((f, d))
             elif d.get('n', 0) >= 100000:
                 latest[d['n']] = (f, d)
     head = ['# Benchmarks', '',
@@ -913,6 +995,11 @@ def write_benchmarks_md():
         body.append(f"(from `bench/results/{f[:-5]}.md`)\n")
     if lookup_memory:
         body.append(lookup_memory_section(lookup_memory))
+    if scheduled:
+        f, d = scheduled[-1]
+        body.append('\n'.join(['## Scheduled runs', '', '`BENCH=scheduled bash bench/run.sh` (N=1000000 by default).', '',
+                               f'The latest run (`bench/results/{f[:-5]}.md`):', '']
+                              + [('#' + line) if line.startswith('#') else line for line in d['markdown'].splitlines()] + ['']))
     with open(os.path.join(ROOT, 'BENCHMARKS.md'), 'w') as fh:
         fh.write('\n'.join(head + body))
 
@@ -938,52 +1025,65 @@ def lookup_memory_section(runs):
     return '\n'.join(L + [''])
 
 
-def main_lookup_memory():
-    """BENCH=lookup_memory: only the lookup memory benchmark, on a default-mode migrated fixture of N sessions."""
+def main_single(kind, title, run, markdown):
+    """BENCH=<kind>: one benchmark alone on the fixture of N sessions; its own result files, and
+    BENCHMARKS.md's section for it when the run is complete."""
     t_start = time.perf_counter()
     installed = installed_fingerprint()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%dT%H%M%SZ')
     meta = {'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
             'machine': machine(), 'commit': extension_commit(), 'settings': os.environ.get('BENCH_SETTINGS', ''),
-            'command': os.environ.get('BENCH_COMMAND', f'BENCH=lookup_memory N={N} RUNS={RUNS} bash bench/run.sh')}
-    db = 'bench_lookup_memory'
+            'command': os.environ.get('BENCH_COMMAND', f'BENCH={kind} N={N} RUNS={RUNS} bash bench/run.sh')}
     try:
-        tpl = make_fixture(N)
-        copy_db(db, tpl)
-        with connect(db) as c:
-            c.execute('CREATE EXTENSION cowrie_snapshot')
-            c.execute('VACUUM ANALYZE')
-        log(f'== lookup memory, {LOOKUP_MEMORY_IPS} distinct IPs')
-        bench_lookup_memory(db)
+        run(make_fixture(N))
     except Exception as e:   # report what was measured, then fail
         failures.append(f'benchmark aborted: {type(e).__name__}: {e}')
-    drop_db(db)
     drop_db(f'bench_v15_{N}')
     meta['seconds'] = time.perf_counter() - t_start
     if installed_fingerprint() != installed:
         failures.append('the installed extension changed during the run (another make install?): run again')
-    L = [f'## Lookup memory, N = {N:,} sessions, RUNS = {RUNS}', '']
+    L = [f'## {title}, N = {N:,} sessions, RUNS = {RUNS}', '']
     L += meta_lines(meta)
     L.append('')
-    if results.get('lookup_memory'):
-        L.append(lookup_memory_markdown(results['lookup_memory']))
+    if results.get(kind):
+        L.append(markdown(results[kind]))
     if failures:
         L += ['### FAILURES', ''] + [f'- {f}' for f in failures] + ['']
     md = '\n'.join(L)
     print(md)
     rdir = os.path.join(ROOT, 'bench', 'results')
     os.makedirs(rdir, exist_ok=True)
-    with open(os.path.join(rdir, f'{stamp}-lookup-memory.md'), 'w') as fh:
+    name = f"{stamp}-{kind.replace('_', '-')}"
+    with open(os.path.join(rdir, f'{name}.md'), 'w') as fh:
         fh.write(md + '\n')
     if not failures:   # BENCHMARKS.md quotes only complete runs
-        with open(os.path.join(rdir, f'{stamp}-lookup-memory.json'), 'w') as fh:
-            json.dump(dict(results, kind='lookup_memory', meta=meta, markdown=md, failures=failures), fh,
+        with open(os.path.join(rdir, f'{name}.json'), 'w') as fh:
+            json.dump(dict(results, kind=kind, meta=meta, markdown=md, failures=failures), fh,
                       indent=1, default=str)
         write_benchmarks_md()
-    log(f'== written bench/results/{stamp}-lookup-memory.md' + ('' if failures else ' and BENCHMARKS.md'))
+    log(f'== written bench/results/{name}.md' + ('' if failures else ' and BENCHMARKS.md'))
     if failures:
         log('BENCHMARK FAILED:\n  ' + '\n  '.join(failures))
         sys.exit(1)
+
+
+def run_lookup_memory(tpl):
+    """BENCH=lookup_memory: only the lookup memory benchmark, on a default-mode migrated fixture of N sessions."""
+    db = 'bench_lookup_memory'
+    copy_db(db, tpl)
+    try:
+        with connect(db) as c:
+            c.execute('CREATE EXTENSION cowrie_snapshot')
+            c.execute('VACUUM ANALYZE')
+        log(f'== lookup memory, {LOOKUP_MEMORY_IPS} distinct IPs')
+        bench_lookup_memory(db)
+    finally:
+        drop_db(db)
+
+
+def run_scheduled(tpl):
+    log(f'== scheduled runs, {N} sessions')
+    bench_scheduled(tpl)
 
 
 def main():
@@ -1036,6 +1136,8 @@ if __name__ == '__main__':
     if sys.argv[1:] == ['--benchmarks-md']:   # only regenerate BENCHMARKS.md (after editing findings.md)
         write_benchmarks_md()
     elif os.environ.get('BENCH', 'all') == 'lookup_memory':
-        main_lookup_memory()
+        main_single('lookup_memory', 'Lookup memory', run_lookup_memory, lookup_memory_markdown)
+    elif os.environ.get('BENCH', 'all') == 'scheduled':
+        main_single('scheduled', 'Scheduled runs', run_scheduled, scheduled_markdown)
     else:
         main()
