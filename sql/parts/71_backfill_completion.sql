@@ -33,24 +33,23 @@ BEGIN
     -- inventory keys: the writer's IP for such a session is its source_ip,
     -- so it decides with the same row.
     WITH chunk AS MATERIALIZED (
-        SELECT i.ip_address, i.ip_address::text AS ip, i.current_asn, i.geo_country, i.ip_types, i.enrichment,
-               i.enrichment_updated_at
+        -- Only what the probes need: the documents stay where they are.
+        SELECT i.ip_address, pg_catalog.cardinality(i.ip_types::text[]) > 0 AS has_types, i.current_asn > 0 AS has_asn
         FROM @extschema@.ip_inventory i
         WHERE i.ip_address::text > after
         ORDER BY i.ip_address
         LIMIT 50 * batch_size),
     candidate AS MATERIALIZED (
-        SELECT c.ip_address, c.ip, snap.snapshot_asn, snap.snapshot_ip_type
+        SELECT c.ip_address, c.ip_address::text AS ip, snap.snapshot_asn, snap.snapshot_ip_type
         FROM chunk c
-        CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(c.ip, true, c.current_asn::int4, c.geo_country::text,
-            c.ip_types::text[], c.enrichment::jsonb, c.enrichment_updated_at::timestamptz) snap
-        WHERE ((cardinality(c.ip_types::text[]) > 0
-                AND EXISTS (SELECT FROM @extschema@.session_summaries p
-                            WHERE p.source_ip = c.ip_address AND p.snapshot_ip_type IS NULL))
-            OR (c.current_asn > 0
-                AND EXISTS (SELECT FROM @extschema@.session_summaries p
-                            WHERE p.source_ip = c.ip_address AND p.snapshot_asn IS NULL)))
-          AND @extschema@.cowrie_normalize_ip(c.ip) = c.ip
+        JOIN @extschema@.ip_inventory i ON i.ip_address = c.ip_address
+        CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(i.ip_address::text, true, i.current_asn::int4,
+            i.geo_country::text, i.ip_types::text[], i.enrichment::jsonb, i.enrichment_updated_at::timestamptz) snap
+        WHERE ((c.has_types AND EXISTS (SELECT FROM @extschema@.session_summaries p
+                                        WHERE p.source_ip = c.ip_address AND p.snapshot_ip_type IS NULL))
+            OR (c.has_asn AND EXISTS (SELECT FROM @extschema@.session_summaries p
+                                      WHERE p.source_ip = c.ip_address AND p.snapshot_asn IS NULL)))
+          AND @extschema@.cowrie_normalize_ip(c.ip_address::text) = c.ip_address::text
           AND (snap.snapshot_ip_type IS NOT NULL OR snap.snapshot_asn IS NOT NULL)
         ORDER BY c.ip_address
         LIMIT batch_size),
@@ -79,7 +78,7 @@ BEGIN
            CASE WHEN (SELECT count(*) FROM candidate) > (SELECT count(*) FROM taken_ips)
                      OR (SELECT count(*) FROM candidate) = batch_size
                 THEN (SELECT max(t.ip) FROM taken_ips t)
-                WHEN (SELECT count(*) FROM chunk) = 50 * batch_size THEN (SELECT max(c.ip) FROM chunk c)
+                WHEN (SELECT count(*) FROM chunk) = 50 * batch_size THEN (SELECT max(c.ip_address::text) FROM chunk c)
            END
       INTO tids, ips, next_ip
     FROM pending p WHERE p.ip IN (SELECT t.ip FROM taken_ips t);

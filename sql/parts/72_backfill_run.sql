@@ -46,12 +46,20 @@ BEGIN
     END IF;
     run.started := pg_catalog.clock_timestamp();
     run.last_notice := run.started;
-    SELECT pg_catalog.count(*) FILTER (WHERE s.snapshot_country IS NULL
-                                       OR (retry_unenrichable AND (s.snapshot_country::text = 'XX' OR s.snapshot_asn IS NULL
-                                                                   OR s.snapshot_ip_type IS NULL OR s.source_ip IS NULL))),
-           pg_catalog.count(*)
-      INTO run.total, all_rows
-    FROM @extschema@.session_summaries s;
+    IF retry_unenrichable THEN
+        SELECT pg_catalog.count(*) FILTER (WHERE s.snapshot_country IS NULL OR s.snapshot_country::text = 'XX'
+                                           OR s.snapshot_asn IS NULL OR s.snapshot_ip_type IS NULL OR s.source_ip IS NULL),
+               pg_catalog.count(*)
+          INTO run.total, all_rows
+        FROM @extschema@.session_summaries s;
+    ELSE
+        -- Through the index on snapshot_country: a complete table is not read.
+        SELECT pg_catalog.count(*) INTO run.total FROM @extschema@.session_summaries s WHERE s.snapshot_country IS NULL;
+        all_rows := (SELECT c.reltuples FROM pg_catalog.pg_class c WHERE c.oid = sessions)::bigint;
+        IF all_rows IS NULL OR all_rows <= 0 THEN
+            SELECT pg_catalog.count(*) INTO all_rows FROM @extschema@.session_summaries s;
+        END IF;
+    END IF;
     run.done := 0;
     run.batches := 0;
     run.outcomes := '{}';
@@ -59,15 +67,25 @@ BEGIN
     run.completion_from := '';
     run.completion_done := false;
     run := @extschema@.cowrie_backfill_run_walk(run);
-    -- A little under batch_size rows per range: a range rarely overflows its
-    -- batch, whose leftover rows the next batch would read (and parse) again.
-    run.range_blocks := GREATEST(1, pg_catalog.floor(0.95 * batch_size * ((run.run_end::text)::point)[0]
-                                                     / GREATEST(all_rows, 1)))::bigint;
+    IF NOT retry_unenrichable AND run.total = 0 THEN
+        -- Nothing for the walk: only the completion runs.
+        run.watermark := run.run_end;
+        run.range_blocks := 1;
+    ELSIF NOT retry_unenrichable AND run.total * 20 < all_rows THEN
+        -- A few sessions in a large table (a scheduled run): one range, in
+        -- which the index on snapshot_country can find them.
+        run.range_blocks := ((run.run_end::text)::point)[0]::bigint + 1;
+    ELSE
+        -- A little under batch_size rows per range: a range rarely overflows its
+        -- batch, whose leftover rows the next batch would read (and parse) again.
+        run.range_blocks := GREATEST(1, pg_catalog.floor(0.95 * batch_size * ((run.run_end::text)::point)[0]
+                                                         / GREATEST(all_rows, 1)))::bigint;
+    END IF;
     RETURN run;
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_start(integer, boolean) IS
-'Backfill internals: a new backfill run; checks its arguments and counts the sessions it may examine (an upper bound with retry)';
+'Backfill internals: a new backfill run; checks its arguments, counts the sessions it may examine (an upper bound with retry) and sizes its ranges';
 
 -- A walk over the heap as it is now: from the start to its current end.
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_walk(run @extschema@.cowrie_backfill_run)
