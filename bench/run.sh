@@ -16,6 +16,8 @@
 #                     above it the peer is reported as not run
 #   BENCH_PORT        port of the throwaway cluster's unix socket (default 55497)
 #   BENCH             all (default), lookup_memory or scheduled
+#   DOC_BYTES         pad each session document to about this many bytes (default: unpadded,
+#                     about 1.5 KB; production's are about 5 KB)
 #   LOOKUP_MEMORY_IPS distinct IPs in the lookup memory benchmark's array (default 1000000)
 #   LOOKUP_BASELINE   a commit whose cowrie_lookup_snapshots the lookup memory benchmark runs
 #                     beside the current one (built as the library cowrie_lookup_baseline)
@@ -58,7 +60,7 @@ trap cluster_stop EXIT
 echo "== starting a throwaway cluster in $BENCH_DIR: ${SETTINGS[*]}"
 cluster_start "$BENCH_DIR" "$BENCH_PORT" "${SETTINGS[@]}"
 export BENCH_SETTINGS="${SETTINGS[*]}"
-export BENCH_COMMAND="$([ "$BENCH" = all ] || echo "BENCH=$BENCH ")N=$N RUNS=$RUNS bash bench/run.sh"
+export BENCH_COMMAND="$([ "$BENCH" = all ] || echo "BENCH=$BENCH ")$([ -z "${DOC_BYTES:-}" ] || echo "DOC_BYTES=$DOC_BYTES ")N=$N RUNS=$RUNS bash bench/run.sh"
 "$PGBIN/psql" -X -At -c "SELECT name || ' = ' || setting || coalesce(' ' || unit, '') FROM pg_settings
 	WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'work_mem',
 	               'max_wal_size', 'autovacuum', 'wal_level', 'checkpoint_timeout') ORDER BY name" | sed 's/^/   /'

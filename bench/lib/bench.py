@@ -32,12 +32,13 @@ SCALE_BASE = int(os.environ.get('SCALE_BASE', '100000'))
 CLIENT_LOOP_MAX = int(os.environ.get('CLIENT_LOOP_MAX', '1000000'))
 PGBIN = os.environ.get('PGBIN', '/usr/lib/postgresql/15/bin')
 SIZES = [N] if N <= SCALE_BASE else [SCALE_BASE, N]
+DOC_BYTES = int(os.environ.get('DOC_BYTES', '0'))   # 0: the fixture's own documents (about 1.5 KB)
 
 MD5_SQL = """SELECT md5(string_agg((session_id, source_ip, snapshot_asn, snapshot_country, snapshot_ip_type,
     enrichment_at)::text, ',' ORDER BY session_id)) FROM session_summaries"""
 
 failures = []
-results = {'n': N, 'runs': RUNS, 'sizes': SIZES, 'client_loop_max': CLIENT_LOOP_MAX}
+results = {'n': N, 'runs': RUNS, 'sizes': SIZES, 'client_loop_max': CLIENT_LOOP_MAX, 'doc_bytes': DOC_BYTES}
 
 
 def log(msg):
@@ -169,7 +170,7 @@ def make_fixture(size):
     admin().execute(f'CREATE DATABASE {tpl}')
     log(f'== generating the v15 fixture, {size} sessions (json enrichment)')
     t0 = time.perf_counter()
-    psql(tpl, os.path.join(ROOT, 'test/fixtures/cowrie_v15.sql'), n=size)
+    psql(tpl, os.path.join(ROOT, 'test/fixtures/cowrie_v15.sql'), n=size, doc_bytes=DOC_BYTES)
     with connect(tpl) as c:
         c.execute('VACUUM ANALYZE')
         info = c.execute("""SELECT count(*), round(avg(octet_length(enrichment::text))),
@@ -602,8 +603,10 @@ SCHEDULED_CASES = {
 
 def bench_scheduled(tpl):
     """A scheduled cowrie_backfill(1000) / CALL cowrie_backfill_commit(1000) on a complete default-mode
-    database, beside its floor: one scan of the table for sessions without a country (scan_peer), and
-    the completion phase alone. Each case on a fresh copy, vacuumed after the case's UPDATE."""
+    database, beside the set-based peers run one after the other (bench/peers/backfill_setbased.sql for
+    sessions without a country, then bench/peers/completion_setbased.sql), and the completion phase
+    alone. Each case on a fresh copy, vacuumed after the case's UPDATE; every side must end with the
+    rows of the function."""
     mtpl = 'bench_sched_tpl'
     copy_db(mtpl, tpl)
     with connect(mtpl) as c:
@@ -611,12 +614,16 @@ def bench_scheduled(tpl):
         c.execute('VACUUM ANALYZE')
         inventory = one(c, 'SELECT count(*) FROM ip_inventory')
     db = 'bench_sched'
-    sides = ['fn', 'commit', 'completion_alone', 'scan_peer']
+    sides = ['fn', 'commit', 'peers', 'completion_alone']
     data = {case: {s: [] for s in sides} for case in SCHEDULED_CASES}
-    done = {case: {s: [] for s in ('fn', 'commit')} for case in SCHEDULED_CASES}
+    md5 = {case: {} for case in SCHEDULED_CASES}
+
+    def peers():
+        return (timed_psql(db, os.path.join(ROOT, 'bench/peers/backfill_setbased.sql'))
+                + timed_psql(db, os.path.join(ROOT, 'bench/peers/completion_setbased.sql')))
+
     statements = {'fn': 'SELECT cowrie_backfill(1000)', 'commit': 'CALL cowrie_backfill_commit(1000)',
-                  'completion_alone': "SELECT cowrie_backfill_completion_step(1000, '', true)",
-                  'scan_peer': 'SELECT count(*) FROM session_summaries WHERE snapshot_country IS NULL'}
+                  'completion_alone': "SELECT cowrie_backfill_completion_step(1000, '', true)"}
     for r in range(RUNS):
         for case, setup in SCHEDULED_CASES.items():
             for side in sides:
@@ -626,19 +633,18 @@ def bench_scheduled(tpl):
                         c.execute(setup)
                         c.execute('VACUUM ANALYZE session_summaries')
                 checkpoint()
-                t, _, _ = timed_backend(db, statements[side])
+                t = peers() if side == 'peers' else timed_backend(db, statements[side])[0]
                 data[case][side].append(t)
-                if side in done[case]:
-                    left = one(db, """SELECT count(*) FROM session_summaries
-                                      WHERE snapshot_country IS NULL OR snapshot_ip_type IS NULL AND snapshot_asn IS NOT NULL
-                                        AND source_ip IN (SELECT ip_address FROM ip_inventory WHERE cardinality(ip_types) > 0)
-                                        AND NOT cowrie_ip_is_private(source_ip)""")
-                    done[case][side].append(left)
-                    if left:
-                        failures.append(f'scheduled {case} {side}: {left} sessions left pending')
+                if side != 'completion_alone':
+                    md5[case].setdefault(side, set()).add(md5_rows(db))
                 log(f'   scheduled {case} run {r + 1} {side}: {t:.3f} s')
                 drop_db(db)
     drop_db(mtpl)
+    for case in SCHEDULED_CASES:
+        reference = md5[case]['fn']
+        for side, sums in md5[case].items():
+            if sums != reference or len(sums) != 1:
+                failures.append(f'scheduled {case}: {side} ended with other rows than cowrie_backfill(1000)')
     out = {'pending': SCHEDULED_PENDING, 'inventory_rows': inventory}
     for case in SCHEDULED_CASES:
         out[case] = {side: stats(data[case][side]) for side in sides}
@@ -650,21 +656,18 @@ def scheduled_markdown(sc):
          f"inventory rows (medians of {RUNS} runs, seconds): with nothing to do, with {sc['pending']:,} sessions "
          "the loader left without a country (the walk takes them), and with "
          f"{sc['pending']:,} sessions whose type is NULL although their IP has one (the completion takes them). "
-         '`scan_peer` is the floor of any run: one scan of the table for sessions without a country; '
-         '`completion_alone` is the completion phase by itself (a dry run of it, from the first IP).', '',
-         '| case | cowrie_backfill(1000) | CALL cowrie_backfill_commit(1000) | completion alone | scan_peer | function / scan_peer |',
+         '`peers`: the set-based backfill peer, then the set-based completion peer '
+         '(`bench/peers/completion_setbased.sql`), ending with the same rows; `completion alone`: the '
+         'completion phase by itself (a dry run of it).', '',
+         '| case | cowrie_backfill(1000) | CALL cowrie_backfill_commit(1000) | peers | function / peers | completion alone |',
          '|---|---|---|---|---|---|']
     for case in SCHEDULED_CASES:
         d = sc[case]
         L.append(f"| {case} | {fmt_s(d['fn']['median'])} | {fmt_s(d['commit']['median'])} | "
-                 f"{fmt_s(d['completion_alone']['median'])} | {fmt_s(d['scan_peer']['median'])} | "
-                 f"{ratio(d['fn']['median'], d['scan_peer']['median']):.2f}x |")
+                 f"{fmt_s(d['peers']['median'])} | {ratio(d['fn']['median'], d['peers']['median']):.2f}x | "
+                 f"{fmt_s(d['completion_alone']['median'])} |")
     return '\n'.join(L + [''])
 
-
-# ---------------------------------------------------------------------------
-# Report
-# ---------------------------------------------------------------------------
 
 def extension_commit():
     """The commit the benchmarked extension was built from, and whether its sources differed from it."""
@@ -803,7 +806,7 @@ def meta_lines(meta):
 def report(meta):
     L = []
     w = L.append
-    w(f"## N = {N:,} sessions, RUNS = {RUNS}\n")
+    w(f"## N = {N:,} sessions, RUNS = {RUNS}" + (f", documents padded to about {DOC_BYTES:,} bytes" if DOC_BYTES else '') + "\n")
     L.extend(meta_lines(meta))
     w('')
     w('Times are seconds (median, min, max over the runs); ratios divide medians measured in this same run.\n')
@@ -964,7 +967,7 @@ def write_benchmarks_md():
             elif d.get('kind') == 'scheduled':
                 scheduled.append((f, d))
             elif d.get('n', 0) >= 100000:
-                latest[d['n']] = (f, d)
+                latest[(d['n'], d.get('doc_bytes', 0))] = (f, d)
     head = ['# Benchmarks', '',
             'Produced by `bash bench/run.sh` (`make bench`): `N=` sessions (default 1000000), `RUNS=` runs per '
             'benchmark (default 3). It builds and installs the extension, starts a throwaway PostgreSQL 15 cluster '
