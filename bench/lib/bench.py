@@ -970,7 +970,8 @@ def write_benchmarks_md():
             elif d.get('kind') == 'scheduled':
                 scheduled.append((f, d))
             elif d.get('n', 0) >= 100000:
-                latest[(d['n'], d.get('doc_bytes', 0))] = (f, d)
+                major = d.get('meta', {}).get('machine', {}).get('postgres', 'PostgreSQL 15').split()[1].split('.')[0]
+                latest[(int(major), d.get('doc_bytes', 0), d['n'])] = (f, d)
     head = ['# Benchmarks', '',
             'Produced by `bash bench/run.sh` (`make bench`): `N=` sessions (default 1000000), `RUNS=` runs per '
             'benchmark (default 3). It builds and installs the extension, starts a throwaway PostgreSQL 15 cluster '
