@@ -585,6 +585,48 @@ def bench_backfill(size, tpl):
     results.setdefault('backfill', {})[str(size)] = out
 
 
+def bench_backfill_v16(size, tpl):
+    """The backfill on upstream's v16 state: upstream's v16 SQL (snapshots from each session's own
+    document, no types), then a deferred-mode CREATE EXTENSION (repair), then cowrie_backfill(1000),
+    which completes the types and ASNs, beside the set-based peers one after the other (backfill, then
+    completion); the same rows required."""
+    btpl = f'bench_bf16_tpl_{size}'
+    copy_db(btpl, tpl)
+    psql(btpl, os.path.join(ROOT, 'test/fixtures/upstream_v16.sql'))
+    with connect(btpl) as c:
+        c.execute('SET cowrie_snapshot.defer_session_backfill = on')
+        c.execute('CREATE EXTENSION cowrie_snapshot')
+        c.execute('VACUUM ANALYZE')
+        eligible = one(c, """SELECT count(*) FROM session_summaries
+                             WHERE snapshot_country IS NULL OR snapshot_ip_type IS NULL OR snapshot_asn IS NULL""")
+    sides = ['ext_fn', 'ext_commit', 'peers']
+    db = f'bench_bf16_{size}'
+    data = {s: {'seconds': [], 'wal': [], 'md5': set()} for s in sides}
+    for r in range(RUNS):
+        for side in sides:
+            copy_db(db, btpl)
+            checkpoint()
+            a = lsn()
+            if side == 'peers':
+                t = (timed_psql(db, os.path.join(ROOT, 'bench/peers/backfill_setbased.sql'))
+                     + timed_psql(db, os.path.join(ROOT, 'bench/peers/completion_setbased.sql')))
+            else:
+                t = timed_backend(db, 'SELECT cowrie_backfill(1000)' if side == 'ext_fn' else 'CALL cowrie_backfill_commit(1000)')[0]
+            data[side]['seconds'].append(t)
+            data[side]['wal'].append(wal_bytes(a, lsn()))
+            data[side]['md5'].add(md5_rows(db))
+            log(f'   backfill on v16 {size} run {r + 1} {side}: {t:.2f} s, WAL {data[side]["wal"][-1] / 2**20:.0f} MB')
+            drop_db(db)
+    drop_db(btpl)
+    reference = data['ext_fn']['md5']
+    out = {'sessions_with_a_null': eligible}
+    for side in sides:
+        if data[side]['md5'] != reference or len(reference) != 1:
+            failures.append(f'backfill on v16 {size}: {side} ended with other rows than cowrie_backfill(1000)')
+        out[side] = dict(stats(data[side]['seconds']), wal_bytes=statistics.median(data[side]['wal']))
+    results.setdefault('backfill_v16', {})[str(size)] = out
+
+
 # ---------------------------------------------------------------------------
 # 5. Scheduled runs: the backfill on a database that is already complete
 # ---------------------------------------------------------------------------
@@ -769,6 +811,10 @@ def evaluate():
             t.append((f'WAL per session of {label} <= the set-based peer\'s, {int(size):,} sessions',
                       f'{b[side]["wal_bytes"] / b["eligible"]:,.0f} B vs {b["peer_set"]["wal_bytes"] / b["eligible"]:,.0f} B ({q:.2f}x)',
                       q <= 1.0))
+    for size, b in results.get('backfill_v16', {}).items():
+        q = ratio(b['ext_fn']['median'], b['peers']['median'])
+        t.append((f"cowrie_backfill(1000) on upstream's v16 state <= 1.0x the set-based peers, {int(size):,} sessions",
+                  f"{q:.2f}x ({fmt_s(b['ext_fn']['median'])} s vs {fmt_s(b['peers']['median'])} s)", q <= 1.0))
     if len(bf) == 2:
         small, big = sorted(bf, key=int)
         f = int(big) / int(small)
@@ -913,6 +959,20 @@ def report(meta):
               f"{'yes' if d['same_rows'] else '**NO**'} |")
         if 'peer_client' not in b:
             w(f"\nThe client-loop peers were not run at this size (CLIENT_LOOP_MAX={CLIENT_LOOP_MAX}).")
+        w('')
+
+    for size, b in results.get('backfill_v16', {}).items():
+        w(f"### Backfill on upstream's v16 state ({int(size):,} sessions)\n")
+        w(f"Upstream's v16 SQL (`test/fixtures/upstream_v16.sql`: snapshots from each session's own document, no "
+          f"types), then a deferred-mode `CREATE EXTENSION`; {b['sessions_with_a_null']:,} sessions have a NULL "
+          f"snapshot column. Peers: the set-based backfill, then the set-based completion "
+          f"(`bench/peers/completion_setbased.sql`); every side ends with the same rows.\n")
+        w('| side | median s | min | max | ratio to the peers | WAL MB |')
+        w('|---|---|---|---|---|---|')
+        for side, label in (('ext_fn', '`SELECT cowrie_backfill(1000)`'), ('ext_commit', '`CALL cowrie_backfill_commit(1000)`'),
+                            ('peers', 'peers: set-based backfill + completion')):
+            d = b[side]
+            w(f"| {label} | {row_runs(d)} | {ratio(d['median'], b['peers']['median']):.2f}x | {d['wal_bytes'] / 2**20:,.0f} |")
         w('')
 
     if len(bf) == 2 or len(mig) == 2:
@@ -1117,6 +1177,8 @@ def main():
                 drop_db(kept)
             log(f'== backfill, {size} sessions')
             bench_backfill(size, templates[size])
+            log(f'== backfill on upstream\'s v16 state, {size} sessions')
+            bench_backfill_v16(size, templates[size])
     except Exception as e:   # report what was measured, then fail
         failures.append(f'benchmark aborted: {type(e).__name__}: {e}')
     meta['seconds'] = time.perf_counter() - t_start

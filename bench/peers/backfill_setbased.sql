@@ -41,7 +41,11 @@ ANALYZE peer_snap;
 
 -- Every eligible session written once; non-NULL values are never overwritten.
 UPDATE session_summaries s SET
-    source_ip = COALESCE(s.source_ip, CASE WHEN p.found THEN w.ip END),
+    -- as the extension's writer: a canonical source_ip is kept, another one corrected
+    source_ip = CASE WHEN cowrie_normalize_ip(s.source_ip) = s.source_ip THEN s.source_ip
+                     WHEN p.found THEN w.ip
+                     WHEN cowrie_normalize_ip(s.source_ip) IS NULL THEN NULL
+                     ELSE s.source_ip END,
     snapshot_asn = COALESCE(s.snapshot_asn, p.snapshot_asn),
     snapshot_country = p.snapshot_country,
     snapshot_ip_type = COALESCE(s.snapshot_ip_type, p.snapshot_ip_type),

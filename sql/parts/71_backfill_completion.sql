@@ -22,7 +22,6 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     tids tid[];
-    ips text[];
     next_ip text;
     result @extschema@.cowrie_backfill_batch;
     last_tid tid;
@@ -72,7 +71,7 @@ BEGIN
             FROM candidate c
             LEFT JOIN (SELECT p.ip, count(*) AS n FROM pending p GROUP BY p.ip) n ON n.ip = c.ip) x
         WHERE x.before < batch_size)
-    SELECT array_agg(p.tid), array_agg(p.ip),
+    SELECT array_agg(p.tid),
            -- The next batch starts after the last IP taken when some were
            -- left or the candidates were cut, after the chunk when it was full.
            CASE WHEN (SELECT count(*) FROM candidate) > (SELECT count(*) FROM taken_ips)
@@ -80,24 +79,24 @@ BEGIN
                 THEN (SELECT max(t.ip) FROM taken_ips t)
                 WHEN (SELECT count(*) FROM chunk) = 50 * batch_size THEN (SELECT max(c.ip_address::text) FROM chunk c)
            END
-      INTO tids, ips, next_ip
+      INTO tids, next_ip
     FROM pending p WHERE p.ip IN (SELECT t.ip FROM taken_ips t);
     result.selected := 0;
     result.outcomes := '{}';
     IF tids IS NOT NULL THEN
         -- Locked now (a dry run locks nothing); a session the loader holds is
-        -- left to the next run.
+        -- left to the next run. The writer decides with the source_ip the row
+        -- has when locked.
         EXECUTE pg_catalog.format($q$
             WITH w AS MATERIALIZED (
-                SELECT s.session_id, u.ip, s.ctid AS tid
-                FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) u(tid, ip)
+                SELECT s.session_id, s.source_ip::pg_catalog.text AS ip, s.ctid AS tid
+                FROM pg_catalog.unnest($2) u(tid)
                 JOIN @extschema@.session_summaries s ON s.ctid = u.tid
-                WHERE s.source_ip::pg_catalog.text = u.ip AND s.snapshot_country IS NOT NULL
-                  AND (s.snapshot_ip_type IS NULL OR s.snapshot_asn IS NULL)
+                WHERE s.snapshot_country IS NOT NULL
                 %s)$q$, CASE WHEN dry_run THEN '' ELSE 'FOR NO KEY UPDATE OF s SKIP LOCKED' END)
             || @extschema@.cowrie_snapshot_writer_sql(true, dry_run)
             INTO result.selected, last_tid, outcomes, written
-            USING false, tids, ips;
+            USING false, tids;
         -- One outcome of its own in the run's counts.
         IF result.selected > 0 THEN
             result.outcomes := pg_catalog.jsonb_build_object('completed', result.selected);
