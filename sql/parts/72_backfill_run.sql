@@ -67,14 +67,14 @@ BEGIN
     run.completion_from := '';
     run.completion_done := false;
     run := @extschema@.cowrie_backfill_run_walk(run);
-    IF NOT retry_unenrichable AND run.total = 0 THEN
-        -- Nothing for the walk: only the completion runs.
-        run.watermark := run.run_end;
-        run.range_blocks := 1;
-    ELSIF NOT retry_unenrichable AND run.total * 20 < all_rows THEN
-        -- A few sessions in a large table (a scheduled run): one range, in
-        -- which the index on snapshot_country can find them.
+    IF NOT retry_unenrichable AND run.total * 20 < all_rows THEN
+        -- None or a few sessions in a large table (a scheduled run): one
+        -- range, in which the index on snapshot_country can find them (also
+        -- when a rewrite makes the run walk again). None: only the completion runs.
         run.range_blocks := ((run.run_end::text)::point)[0]::bigint + 1;
+        IF run.total = 0 THEN
+            run.watermark := run.run_end;
+        END IF;
     ELSE
         -- A little under batch_size rows per range: a range rarely overflows its
         -- batch, whose leftover rows the next batch would read (and parse) again.

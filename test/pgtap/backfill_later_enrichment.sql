@@ -14,7 +14,7 @@ INSERT INTO session_summaries (session_id, enrichment)
 SELECT 'later-' || g, '{"dshield": {"ip": {"number": "81.2.69.160"}}}' FROM generate_series(1, 3) g;
 INSERT INTO session_summaries (session_id, enrichment) VALUES ('private-1', '{"dshield": {"ip": {"number": "10.1.2.3"}}}');
 
-SELECT plan(16);
+SELECT plan(18);
 SELECT is((SELECT count(*) FROM session_summaries WHERE snapshot_country = 'GB' AND snapshot_ip_type IS NULL AND snapshot_asn IS NULL),
           3::bigint, 'sessions get their snapshot at ingestion, without a type or an ASN yet');
 SELECT is(cowrie_backfill(100), 0::bigint, 'nothing for the backfill to add yet');
@@ -58,6 +58,18 @@ UPDATE ip_inventory SET enrichment = enrichment || '{"spur": {"infrastructure": 
 SELECT is(cowrie_backfill(2), 7::bigint, 'batches of two take all seven sessions of two IPs');
 SELECT is((SELECT count(*) FROM session_summaries WHERE session_id LIKE 'batch-%' AND snapshot_ip_type = 'MOBILE'), 7::bigint,
           'each gets its type');
+
+-- A few sessions without a country among many (a scheduled run): one range,
+-- in batches of two.
+INSERT INTO session_summaries (session_id, enrichment)
+SELECT 'many-' || g, '{"dshield": {"ip": {"number": "81.2.69.160"}}}' FROM generate_series(1, 300) g;
+ALTER TABLE session_summaries DISABLE TRIGGER cowrie_session_snapshot;
+INSERT INTO session_summaries (session_id, enrichment)
+SELECT 'few-' || g, '{"dshield": {"ip": {"number": "81.2.69.160"}}}' FROM generate_series(1, 5) g;
+ALTER TABLE session_summaries ENABLE TRIGGER cowrie_session_snapshot;
+SELECT is(cowrie_backfill(2), 5::bigint, 'a run takes the five sessions without a country among 300 complete ones');
+SELECT is((SELECT count(*) FROM session_summaries WHERE session_id LIKE 'few-%' AND snapshot_country = 'GB' AND snapshot_ip_type = 'DATACENTER'),
+          5::bigint, 'and fills them');
 
 SELECT * FROM finish();
 ROLLBACK;
