@@ -13,7 +13,50 @@
 -- sessions of the first of those IPs up to batch_size sessions, whole IPs
 -- only (one IP with more sessions is a larger batch). The watermark moves
 -- past every IP it read, so a run ends; each session taken is written.
+--
+-- When they are many (upstream's road: nearly every session lacks its type),
+-- the run reads the heap in order instead, as the walk does: probing each
+-- IP's sessions would visit their pages in random order, once per IP
+-- (cowrie_backfill_run_choose_completion decides).
 ------------------------------------------------------------------------------
+
+-- Locks the sessions at these tids and completes them. A session the loader
+-- holds is left to the next run (a dry run locks nothing). The writer decides
+-- with the source_ip the row has when locked.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_complete(tids tid[], dry_run boolean)
+RETURNS @extschema@.cowrie_backfill_batch
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    result @extschema@.cowrie_backfill_batch;
+    last_tid tid;
+    outcomes jsonb;
+    written bigint;
+BEGIN
+    result.selected := 0;
+    result.outcomes := '{}';
+    IF tids IS NOT NULL THEN
+        EXECUTE pg_catalog.format($q$
+            WITH w AS MATERIALIZED (
+                SELECT s.session_id, s.source_ip::pg_catalog.text AS ip, s.ctid AS tid
+                FROM pg_catalog.unnest($2) u(tid)
+                JOIN @extschema@.session_summaries s ON s.ctid = u.tid
+                WHERE s.snapshot_country IS NOT NULL
+                %s)$q$, CASE WHEN dry_run THEN '' ELSE 'FOR NO KEY UPDATE OF s SKIP LOCKED' END)
+            || @extschema@.cowrie_snapshot_writer_sql(true, dry_run)
+            INTO result.selected, last_tid, outcomes, written
+            USING false, tids;
+        -- One outcome of its own in the run's counts.
+        IF result.selected > 0 THEN
+            result.outcomes := pg_catalog.jsonb_build_object('completed', result.selected);
+        END IF;
+    END IF;
+    RETURN result;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_complete(tid[], boolean) IS
+'Backfill internals: locks the sessions at these tids and gives them the type or ASN the rule now has';
 
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_completion_step(batch_size integer, after text, dry_run boolean)
 RETURNS @extschema@.cowrie_backfill_batch
@@ -24,9 +67,6 @@ DECLARE
     tids tid[];
     next_ip text;
     result @extschema@.cowrie_backfill_batch;
-    last_tid tid;
-    outcomes jsonb;
-    written bigint;
 BEGIN
     -- Which sessions, and where the next batch starts. Only canonical
     -- inventory keys: the writer's IP for such a session is its source_ip,
@@ -81,30 +121,56 @@ BEGIN
            END
       INTO tids, next_ip
     FROM pending p WHERE p.ip IN (SELECT t.ip FROM taken_ips t);
-    result.selected := 0;
-    result.outcomes := '{}';
-    IF tids IS NOT NULL THEN
-        -- Locked now (a dry run locks nothing); a session the loader holds is
-        -- left to the next run. The writer decides with the source_ip the row
-        -- has when locked.
-        EXECUTE pg_catalog.format($q$
-            WITH w AS MATERIALIZED (
-                SELECT s.session_id, s.source_ip::pg_catalog.text AS ip, s.ctid AS tid
-                FROM pg_catalog.unnest($2) u(tid)
-                JOIN @extschema@.session_summaries s ON s.ctid = u.tid
-                WHERE s.snapshot_country IS NOT NULL
-                %s)$q$, CASE WHEN dry_run THEN '' ELSE 'FOR NO KEY UPDATE OF s SKIP LOCKED' END)
-            || @extschema@.cowrie_snapshot_writer_sql(true, dry_run)
-            INTO result.selected, last_tid, outcomes, written
-            USING false, tids;
-        -- One outcome of its own in the run's counts.
-        IF result.selected > 0 THEN
-            result.outcomes := pg_catalog.jsonb_build_object('completed', result.selected);
-        END IF;
-    END IF;
+    result := @extschema@.cowrie_backfill_complete(tids, dry_run);
     result.next_ip := next_ip;   -- NULL: the completion is over
     RETURN result;
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_completion_step(integer, text, boolean) IS
 'Backfill internals: one completion batch, the sessions of the next IPs after the watermark on whose NULL type or ASN the rule now gives a value';
+
+-- The completion in heap order: within the next range of heap blocks, the
+-- sessions with a country that lack a type or an ASN, each distinct IP
+-- decided once; only those the rule gives a value are locked and written.
+-- Their canonical source_ip is their IP, so no document is read. IPs up to
+-- after_ip were completed by the batch by IP that preceded the walk.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_completion_walk_step(
+    batch_size integer, after tid, range_blocks bigint, run_end tid, after_ip text, dry_run boolean)
+RETURNS @extschema@.cowrie_backfill_batch
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    range_end tid := LEAST(pg_catalog.format('(%s,0)', ((after::text)::point)[0]::bigint + range_blocks)::tid, run_end);
+    tids tid[];
+    examined bigint;
+    last_tid tid;
+    result @extschema@.cowrie_backfill_batch;
+BEGIN
+    WITH b AS MATERIALIZED (
+        SELECT s.ctid AS tid, s.source_ip::text AS ip, s.snapshot_ip_type IS NULL AS no_type, s.snapshot_asn IS NULL AS no_asn
+        FROM @extschema@.session_summaries s
+        WHERE s.ctid > after AND s.ctid < range_end
+          AND s.snapshot_country IS NOT NULL AND s.source_ip::text > after_ip
+          AND (s.snapshot_ip_type IS NULL OR s.snapshot_asn IS NULL)
+        ORDER BY s.ctid
+        LIMIT batch_size),
+    d AS MATERIALIZED (
+        SELECT u.ip, snap.snapshot_asn, snap.snapshot_ip_type
+        FROM (SELECT DISTINCT b.ip FROM b) u
+        CROSS JOIN LATERAL (SELECT * FROM @extschema@.ip_inventory i0 WHERE i0.ip_address::text = u.ip OFFSET 0) i
+        CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(u.ip, true, i.current_asn::int4,
+            i.geo_country::text, i.ip_types::text[], i.enrichment::jsonb, i.enrichment_updated_at::timestamptz) snap
+        WHERE @extschema@.cowrie_normalize_ip(u.ip) = u.ip)
+    SELECT array_agg(b.tid) FILTER (WHERE (b.no_type AND d.snapshot_ip_type IS NOT NULL) OR (b.no_asn AND d.snapshot_asn IS NOT NULL)),
+           count(*), max(b.tid)
+      INTO tids, examined, last_tid
+    FROM b LEFT JOIN d ON d.ip = b.ip;
+    result := @extschema@.cowrie_backfill_complete(tids, dry_run);
+    -- As the walk's: a short batch exhausted its range, a full one ends at its last row.
+    result.next_tid := CASE WHEN examined < batch_size THEN range_end ELSE GREATEST(after, LEAST(last_tid, range_end)) END;
+    RETURN result;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_completion_walk_step(integer, tid, bigint, tid, text, boolean) IS
+'Backfill internals: one completion batch in heap order, the sessions of the next range of heap blocks on whose NULL type or ASN the rule now gives a value';

@@ -4,7 +4,7 @@
 -- committing).
 ------------------------------------------------------------------------------
 
--- install-only: begin (the update adds filenode, restarts and the completion's two with ALTER TYPE)
+-- install-only: begin (the update adds filenode, restarts, the completion's three and batch_size with ALTER TYPE)
 CREATE TYPE @extschema@.cowrie_backfill_run AS (
     started timestamptz,
     last_notice timestamptz,
@@ -18,7 +18,9 @@ CREATE TYPE @extschema@.cowrie_backfill_run AS (
     filenode oid,              -- session_summaries' relfilenode: a rewrite moves every row and invalidates the watermark
     restarts integer,          -- walks started again after a rewrite
     completion_from text,      -- the completion's next batch starts at this IP
-    completion_done boolean    -- the completion is over
+    completion_done boolean,   -- the completion is over
+    completion_walk boolean,   -- the completion reads the heap in order (many sessions to complete)
+    batch_size integer
 );
 -- install-only: end
 COMMENT ON TYPE @extschema@.cowrie_backfill_run IS 'Backfill internals: the state of a backfill run';
@@ -66,6 +68,8 @@ BEGIN
     run.restarts := 0;
     run.completion_from := '';
     run.completion_done := false;
+    run.completion_walk := false;
+    run.batch_size := batch_size;
     run := @extschema@.cowrie_backfill_run_walk(run);
     IF NOT retry_unenrichable AND run.total * 20 < all_rows THEN
         -- None or a few sessions in a large table (a scheduled run): one
@@ -76,16 +80,69 @@ BEGIN
             run.watermark := run.run_end;
         END IF;
     ELSE
-        -- A little under batch_size rows per range: a range rarely overflows its
-        -- batch, whose leftover rows the next batch would read (and parse) again.
-        run.range_blocks := GREATEST(1, pg_catalog.floor(0.95 * batch_size * ((run.run_end::text)::point)[0]
-                                                         / GREATEST(all_rows, 1)))::bigint;
+        run.range_blocks := @extschema@.cowrie_backfill_range_blocks(run, all_rows);
     END IF;
     RETURN run;
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_start(integer, boolean) IS
 'Backfill internals: a new backfill run; checks its arguments, counts the sessions it may examine (an upper bound with retry) and sizes its ranges';
+
+-- A little under batch_size rows per range: a range rarely overflows its
+-- batch, whose leftover rows the next batch would read (and parse) again.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_range_blocks(run @extschema@.cowrie_backfill_run, all_rows bigint)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+-- A standard SQL body is parsed under the script's search_path: operators named.
+RETURN GREATEST(1::pg_catalog.int8,
+                pg_catalog.floor((0.95::pg_catalog.float8 OPERATOR(pg_catalog.*) run.batch_size::pg_catalog.float8
+                                  OPERATOR(pg_catalog.*) ((run.run_end::pg_catalog.text)::pg_catalog.point)[0])
+                                 OPERATOR(pg_catalog./) GREATEST(all_rows, 1::pg_catalog.int8)::pg_catalog.float8)::pg_catalog.int8);
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_range_blocks(@extschema@.cowrie_backfill_run, bigint) IS
+'Backfill internals: heap blocks per range that hold a little under batch_size of all_rows rows';
+
+-- After the first completion batch: are the sessions to complete so many
+-- (one in 20 of the table or more, extrapolated from the share of the
+-- inventory that batch covered) that reading the heap in order is cheaper
+-- than probing each IP's sessions? Upstream's road, where nearly every
+-- session lacks its type, is; a scheduled run is not.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_choose_completion(run @extschema@.cowrie_backfill_run,
+                                                                          batch @extschema@.cowrie_backfill_batch)
+RETURNS @extschema@.cowrie_backfill_run
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    sessions regclass := '@extschema@.session_summaries'::regclass;
+    inventory_rows bigint;
+    covered bigint;
+    all_rows bigint;
+BEGIN
+    IF batch.selected = 0 THEN
+        RETURN run;
+    END IF;
+    SELECT pg_catalog.count(*) INTO covered FROM @extschema@.ip_inventory i WHERE i.ip_address::pg_catalog.text <= batch.next_ip;
+    inventory_rows := GREATEST((SELECT c.reltuples FROM pg_catalog.pg_class c
+                                WHERE c.oid = '@extschema@.ip_inventory'::regclass)::bigint, covered);
+    all_rows := (SELECT c.reltuples FROM pg_catalog.pg_class c WHERE c.oid = sessions)::bigint;
+    IF all_rows IS NULL OR all_rows <= 0 THEN
+        SELECT pg_catalog.count(*) INTO all_rows FROM @extschema@.session_summaries s;
+    END IF;
+    IF 20.0 * batch.selected * inventory_rows / GREATEST(covered, 1) >= all_rows THEN
+        run.completion_walk := true;
+        run.completion_done := true;
+        run := @extschema@.cowrie_backfill_run_walk(run);
+        run.range_blocks := @extschema@.cowrie_backfill_range_blocks(run, all_rows);
+        RAISE NOTICE 'cowrie_backfill: many sessions lack a type or an ASN their inventory row has; completing them in heap order'
+            USING DETAIL = pg_catalog.format('About %s of %s sessions, extrapolated from the first %s inventory rows.',
+                pg_catalog.round(1.0 * batch.selected * inventory_rows / GREATEST(covered, 1)), all_rows, covered);
+    END IF;
+    RETURN run;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_choose_completion(@extschema@.cowrie_backfill_run, @extschema@.cowrie_backfill_batch) IS
+'Backfill internals: after the first completion batch, switches the completion to a walk in heap order when many sessions are to complete';
 
 -- A walk over the heap as it is now: from the start to its current end.
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_walk(run @extschema@.cowrie_backfill_run)
@@ -149,7 +206,10 @@ CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_step(run @extschema@.
 RETURNS @extschema@.cowrie_backfill_batch
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
-RETURN CASE WHEN run.watermark < run.run_end
+RETURN CASE WHEN run.watermark < run.run_end AND run.completion_walk
+            THEN @extschema@.cowrie_backfill_completion_walk_step(batch_size, run.watermark, run.range_blocks, run.run_end,
+                                                                 run.completion_from, dry_run)
+            WHEN run.watermark < run.run_end
             THEN @extschema@.cowrie_backfill_step(batch_size, run.watermark, run.range_blocks, run.run_end, dry_run, retry_unenrichable)
             ELSE @extschema@.cowrie_backfill_completion_step(batch_size, run.completion_from, dry_run) END;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_step(@extschema@.cowrie_backfill_run, integer, boolean, boolean) IS
@@ -164,13 +224,17 @@ RETURNS @extschema@.cowrie_backfill_run
 LANGUAGE plpgsql VOLATILE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    first_completion boolean := batch.next_tid IS NULL AND run.completion_from = '';
 BEGIN
     IF batch.next_tid IS NOT NULL THEN
         run.watermark := batch.next_tid;
     ELSE
-        -- A completion batch: its sessions were not in the count at the start.
         run.completion_from := batch.next_ip;
         run.completion_done := batch.next_ip IS NULL;
+    END IF;
+    IF batch.next_tid IS NULL OR run.completion_walk THEN
+        -- A completion batch: its sessions were not in the count at the start.
         run.total := run.total + batch.selected;
     END IF;
     IF batch.selected > 0 THEN
@@ -181,6 +245,9 @@ BEGIN
             FROM (SELECT * FROM pg_catalog.jsonb_each_text(run.outcomes)
                   UNION ALL SELECT * FROM pg_catalog.jsonb_each_text(batch.outcomes)) e(k, v)
             GROUP BY k) t);
+    END IF;
+    IF first_completion AND NOT run.completion_done THEN
+        run := @extschema@.cowrie_backfill_run_choose_completion(run, batch);
     END IF;
     -- Three walks again at most: a table rewritten over and over is left to the closing count.
     IF pg_catalog.pg_relation_filenode('@extschema@.session_summaries'::regclass) IS DISTINCT FROM run.filenode

@@ -20,3 +20,5 @@ ALTER TYPE @extschema@.cowrie_backfill_run ADD ATTRIBUTE filenode oid, ADD ATTRI
 -- After the walk, a run completes sessions that lack a type or an ASN the inventory has now (issue: production's road).
 ALTER TYPE @extschema@.cowrie_backfill_run ADD ATTRIBUTE completion_from text, ADD ATTRIBUTE completion_done boolean;
 ALTER TYPE @extschema@.cowrie_backfill_batch ADD ATTRIBUTE next_ip text;
+-- ... in heap order when they are many (issue: performance at production's shape).
+ALTER TYPE @extschema@.cowrie_backfill_run ADD ATTRIBUTE completion_walk boolean, ADD ATTRIBUTE batch_size integer;

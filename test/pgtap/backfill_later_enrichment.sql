@@ -2,7 +2,8 @@
 -- that already have a snapshot: ip_inventory's ip_types follows its document
 -- (the inventory trigger), and an ordinary run's completion phase takes every
 -- session with a NULL type or ASN the rule can now fill, in batches by IP, a
--- private IP never; the next run, ordinary or retry, finds nothing.
+-- private IP never; the next run, ordinary or retry, finds nothing. With
+-- many sessions to complete it reads the heap in order instead.
 \ir include/empty_v15.sql
 BEGIN;
 CREATE EXTENSION cowrie_snapshot;
@@ -14,7 +15,7 @@ INSERT INTO session_summaries (session_id, enrichment)
 SELECT 'later-' || g, '{"dshield": {"ip": {"number": "81.2.69.160"}}}' FROM generate_series(1, 3) g;
 INSERT INTO session_summaries (session_id, enrichment) VALUES ('private-1', '{"dshield": {"ip": {"number": "10.1.2.3"}}}');
 
-SELECT plan(18);
+SELECT plan(25);
 SELECT is((SELECT count(*) FROM session_summaries WHERE snapshot_country = 'GB' AND snapshot_ip_type IS NULL AND snapshot_asn IS NULL),
           3::bigint, 'sessions get their snapshot at ingestion, without a type or an ASN yet');
 SELECT is(cowrie_backfill(100), 0::bigint, 'nothing for the backfill to add yet');
@@ -46,7 +47,10 @@ SELECT is(cowrie_backfill(100), 0::bigint, 'the next ordinary run has nothing le
 SELECT is(cowrie_backfill(100, retry_unenrichable => true), 0::bigint, 'nor has a retry run');
 
 -- Batches by IP: seven sessions of two IPs in batches of two, one batch
--- ending inside an IP's sessions.
+-- ending inside an IP's sessions, among 300 complete sessions (so few that
+-- the completion probes their IPs rather than reading the heap).
+INSERT INTO session_summaries (session_id, enrichment)
+SELECT 'many-' || g, '{"dshield": {"ip": {"number": "81.2.69.160"}}}' FROM generate_series(1, 300) g;
 INSERT INTO ip_inventory (ip_address, first_seen, last_seen, enrichment) VALUES
  ('81.2.69.161', now(), now(), '{"maxmind": {"country": "GB"}}'),
  ('81.2.69.162', now(), now(), '{"maxmind": {"country": "GB"}}');
@@ -61,8 +65,6 @@ SELECT is((SELECT count(*) FROM session_summaries WHERE session_id LIKE 'batch-%
 
 -- A few sessions without a country among many (a scheduled run): one range,
 -- in batches of two.
-INSERT INTO session_summaries (session_id, enrichment)
-SELECT 'many-' || g, '{"dshield": {"ip": {"number": "81.2.69.160"}}}' FROM generate_series(1, 300) g;
 ALTER TABLE session_summaries DISABLE TRIGGER cowrie_session_snapshot;
 INSERT INTO session_summaries (session_id, enrichment)
 SELECT 'few-' || g, '{"dshield": {"ip": {"number": "81.2.69.160"}}}' FROM generate_series(1, 5) g;
@@ -70,6 +72,30 @@ ALTER TABLE session_summaries ENABLE TRIGGER cowrie_session_snapshot;
 SELECT is(cowrie_backfill(2), 5::bigint, 'a run takes the five sessions without a country among 300 complete ones');
 SELECT is((SELECT count(*) FROM session_summaries WHERE session_id LIKE 'few-%' AND snapshot_country = 'GB' AND snapshot_ip_type = 'DATACENTER'),
           5::bigint, 'and fills them');
+
+-- Many sessions lacking their type (upstream's road): after its first batch
+-- the completion reads the heap in order, and ends with the same rows.
+INSERT INTO ip_inventory (ip_address, first_seen, last_seen, enrichment)
+SELECT '81.2.70.' || g, now(), now(), '{"maxmind": {"country": "GB"}}' FROM generate_series(1, 10) g;
+INSERT INTO session_summaries (session_id, enrichment)
+SELECT 'bulk-' || g, pg_catalog.jsonb_build_object('dshield', pg_catalog.jsonb_build_object('ip',
+           pg_catalog.jsonb_build_object('number', '81.2.70.' || (g % 10 + 1))))
+FROM generate_series(1, 600) g;
+UPDATE ip_inventory SET enrichment = enrichment || '{"spur": {"infrastructure": "MOBILE"}}' WHERE ip_address LIKE '81.2.70.%';
+SELECT ok((cowrie_backfill_run_choose_completion(cowrie_backfill_run_start(3, false),
+              ROW(600, NULL, '{}', '81.2.70.9')::cowrie_backfill_batch)).completion_walk,
+          'a first completion batch that reached 600 sessions over the whole inventory switches to the heap walk');
+SELECT ok(NOT (cowrie_backfill_run_choose_completion(cowrie_backfill_run_start(3, false),
+              ROW(1, NULL, '{}', '81.2.70.9')::cowrie_backfill_batch)).completion_walk,
+          'one session over the whole inventory keeps batches by IP');
+SELECT ok(NOT (cowrie_backfill_run_choose_completion(cowrie_backfill_run_start(3, false),
+              ROW(0, NULL, '{}', '81.2.70.1')::cowrie_backfill_batch)).completion_walk,
+          'a first batch with nothing to complete keeps batches by IP');
+SELECT is(cowrie_backfill(3, dry_run => true), 600::bigint, 'a dry run counts the 600 sessions');
+SELECT is(cowrie_backfill(3), 600::bigint, 'an ordinary run in batches of three completes them');
+SELECT is((SELECT count(*) FROM session_summaries WHERE session_id LIKE 'bulk-%' AND snapshot_ip_type = 'MOBILE' AND snapshot_country = 'GB'),
+          600::bigint, 'each gets its type and keeps its country');
+SELECT is(cowrie_backfill(3), 0::bigint, 'the next run has nothing left to do');
 
 SELECT * FROM finish();
 ROLLBACK;
