@@ -9,6 +9,8 @@
 #   BENCH=scheduled bash bench/run.sh      (only scheduled runs on a complete database; N=1000000)
 #   BENCH=scale N=1680000 DOC_BYTES=5000 bash bench/run.sh
 #                                          (only the migration and the backfill, at N alone: production's shape)
+#   BENCH=backfill_v16 N=100000 bash bench/run.sh
+#                                          (only the backfill on upstream's v16 state)
 #
 # Variables:
 #   N                 sessions in the generated v15 database (default 1000000)
@@ -17,7 +19,7 @@
 #   CLIENT_LOOP_MAX   largest size at which the client-loop peer runs (default 1000000);
 #                     above it the peer is reported as not run
 #   BENCH_PORT        port of the throwaway cluster's unix socket (default 55497)
-#   BENCH             all (default), scale, lookup_memory or scheduled
+#   BENCH             all (default), scale, lookup_memory, scheduled or backfill_v16
 #   DOC_BYTES         pad each session document to about this many bytes (default: unpadded,
 #                     about 1.5 KB; production's are about 5 KB)
 #   LOOKUP_MEMORY_IPS distinct IPs in the lookup memory benchmark's array (default 1000000)

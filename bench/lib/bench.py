@@ -851,6 +851,26 @@ def meta_lines(meta):
     return L
 
 
+def backfill_v16_markdown(bv16):
+    """The backfill on upstream's v16 state, a section per size."""
+    L = []
+    w = L.append
+    for size, b in bv16.items():
+        w(f"### Backfill on upstream's v16 state ({int(size):,} sessions)\n")
+        w(f"Upstream's v16 SQL (`test/fixtures/upstream_v16.sql`: snapshots from each session's own document, no "
+          f"types), then a deferred-mode `CREATE EXTENSION`; {b['sessions_with_a_null']:,} sessions have a NULL "
+          f"snapshot column. Peers: the set-based backfill, then the set-based completion "
+          f"(`bench/peers/completion_setbased.sql`); every side ends with the same rows.\n")
+        w('| side | median s | min | max | ratio to the peers | WAL MB |')
+        w('|---|---|---|---|---|---|')
+        for side, label in (('ext_fn', '`SELECT cowrie_backfill(1000)`'), ('ext_commit', '`CALL cowrie_backfill_commit(1000)`'),
+                            ('peers', 'peers: set-based backfill + completion')):
+            d = b[side]
+            w(f"| {label} | {row_runs(d)} | {ratio(d['median'], b['peers']['median']):.2f}x | {d['wal_bytes'] / 2**20:,.0f} |")
+        w('')
+    return '\n'.join(L)
+
+
 def report(meta):
     L = []
     w = L.append
@@ -961,19 +981,8 @@ def report(meta):
             w(f"\nThe client-loop peers were not run at this size (CLIENT_LOOP_MAX={CLIENT_LOOP_MAX}).")
         w('')
 
-    for size, b in results.get('backfill_v16', {}).items():
-        w(f"### Backfill on upstream's v16 state ({int(size):,} sessions)\n")
-        w(f"Upstream's v16 SQL (`test/fixtures/upstream_v16.sql`: snapshots from each session's own document, no "
-          f"types), then a deferred-mode `CREATE EXTENSION`; {b['sessions_with_a_null']:,} sessions have a NULL "
-          f"snapshot column. Peers: the set-based backfill, then the set-based completion "
-          f"(`bench/peers/completion_setbased.sql`); every side ends with the same rows.\n")
-        w('| side | median s | min | max | ratio to the peers | WAL MB |')
-        w('|---|---|---|---|---|---|')
-        for side, label in (('ext_fn', '`SELECT cowrie_backfill(1000)`'), ('ext_commit', '`CALL cowrie_backfill_commit(1000)`'),
-                            ('peers', 'peers: set-based backfill + completion')):
-            d = b[side]
-            w(f"| {label} | {row_runs(d)} | {ratio(d['median'], b['peers']['median']):.2f}x | {d['wal_bytes'] / 2**20:,.0f} |")
-        w('')
+    if results.get('backfill_v16'):
+        w(backfill_v16_markdown(results['backfill_v16']))
 
     if len(bf) == 2 or len(mig) == 2:
         small, big = sorted(bf or mig, key=int)
@@ -1017,10 +1026,16 @@ TARGETS_TEXT = """The targets of the issues (#6, tightened by #18), evaluated pe
 """
 
 
+def result_key(d):
+    """A result's PostgreSQL major, document size and N: BENCHMARKS.md keeps the latest of each."""
+    major = d.get('meta', {}).get('machine', {}).get('postgres', 'PostgreSQL 15').split()[1].split('.')[0]
+    return (int(major), d.get('doc_bytes', 0), d['n'])
+
+
 def write_benchmarks_md():
     """BENCHMARKS.md: the latest result of each N >= 100000 (bench/results/*.json)."""
     rdir = os.path.join(ROOT, 'bench', 'results')
-    latest, lookup_memory, scheduled = {}, [], []
+    latest, lookup_memory, scheduled, backfill_v16 = {}, [], [], {}
     for f in sorted(os.listdir(rdir)):
         if f.endswith('.json'):
             with open(os.path.join(rdir, f)) as fh:
@@ -1029,9 +1044,10 @@ def write_benchmarks_md():
                 lookup_memory.append((f, d))
             elif d.get('kind') == 'scheduled':
                 scheduled.append((f, d))
+            elif d.get('kind') == 'backfill_v16':
+                backfill_v16[result_key(d)] = (f, d)
             elif d.get('n', 0) >= 100000:
-                major = d.get('meta', {}).get('machine', {}).get('postgres', 'PostgreSQL 15').split()[1].split('.')[0]
-                latest[(int(major), d.get('doc_bytes', 0), d['n'])] = (f, d)
+                latest[result_key(d)] = (f, d)
     head = ['# Benchmarks', '',
             'Produced by `bash bench/run.sh` (`make bench`): `N=` sessions (default 1000000), `RUNS=` runs per '
             'benchmark (default 3). It builds and installs the extension, starts a throwaway PostgreSQL 15 cluster '
@@ -1067,6 +1083,14 @@ def write_benchmarks_md():
         body.append('\n'.join(['## Scheduled runs', '', '`BENCH=scheduled bash bench/run.sh` (N=1000000 by default).', '',
                                f'The latest run (`bench/results/{f[:-5]}.md`):', '']
                               + [('#' + line) if line.startswith('#') else line for line in d['markdown'].splitlines()] + ['']))
+    if backfill_v16:
+        body.append('\n'.join(['## Backfill on upstream\'s v16 state', '',
+                                '`BENCH=backfill_v16 bash bench/run.sh` (the section is also part of every full run); '
+                                'the latest run of each PostgreSQL major, document size and N.', '']))
+        for key in sorted(backfill_v16):
+            f, d = backfill_v16[key]
+            body.append('\n'.join([('#' + line) if line.startswith('#') else line for line in d['markdown'].splitlines()]
+                                   + ['', f"(from `bench/results/{f[:-5]}.md`)", '']))
     with open(os.path.join(ROOT, 'BENCHMARKS.md'), 'w') as fh:
         fh.write('\n'.join(head + body))
 
@@ -1109,7 +1133,8 @@ def main_single(kind, title, run, markdown):
     meta['seconds'] = time.perf_counter() - t_start
     if installed_fingerprint() != installed:
         failures.append('the installed extension changed during the run (another make install?): run again')
-    L = [f'## {title}, N = {N:,} sessions, RUNS = {RUNS}', '']
+    L = [f'## {title}, N = {N:,} sessions, RUNS = {RUNS}'
+         + (f', documents padded to about {DOC_BYTES:,} bytes' if DOC_BYTES else ''), '']
     L += meta_lines(meta)
     L.append('')
     if results.get(kind):
@@ -1146,6 +1171,11 @@ def run_lookup_memory(tpl):
         bench_lookup_memory(db)
     finally:
         drop_db(db)
+
+
+def run_backfill_v16(tpl):
+    log(f"== backfill on upstream's v16 state, {N} sessions")
+    bench_backfill_v16(N, tpl)
 
 
 def run_scheduled(tpl):
@@ -1209,5 +1239,7 @@ if __name__ == '__main__':
         main_single('lookup_memory', 'Lookup memory', run_lookup_memory, lookup_memory_markdown)
     elif os.environ.get('BENCH', 'all') == 'scheduled':
         main_single('scheduled', 'Scheduled runs', run_scheduled, scheduled_markdown)
+    elif os.environ.get('BENCH', 'all') == 'backfill_v16':
+        main_single('backfill_v16', "Backfill on upstream's v16 state", run_backfill_v16, backfill_v16_markdown)
     else:
         main()
