@@ -134,17 +134,28 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     repaired bigint;
+    asns_filled bigint;
     inserted bigint;
     counts jsonb := @extschema@.cowrie_migrate_ip_inventory_ddl();
 BEGIN
-    -- Rows that are already there (upstream never fills ip_types); the rows
-    -- inserted below get theirs as they are inserted. Each document read once.
-    UPDATE @extschema@.ip_inventory i SET ip_types = r.types
-    FROM (SELECT ip_address, @extschema@.cowrie_ip_types(enrichment) AS types
-          FROM @extschema@.ip_inventory
-          WHERE ip_types IS NULL OR ip_types = '{}'::text[] OFFSET 0) r
-    WHERE i.ip_address = r.ip_address AND r.types <> '{}'::text[];
-    GET DIAGNOSTICS repaired = ROW_COUNT;
+    -- Rows that are already there: upstream never fills ip_types, and reads
+    -- current_asn from cymru alone, where the rows inserted below take
+    -- maxmind's too. Only empty values are filled; each document read once.
+    WITH r AS (
+        SELECT ip_address,
+               CASE WHEN ip_types IS NULL OR ip_types = '{}'::text[]
+                    THEN NULLIF(@extschema@.cowrie_ip_types(enrichment), '{}'::text[]) END AS types,
+               CASE WHEN current_asn IS NULL THEN (@extschema@.cowrie_enrichment_facts(enrichment)).asn END AS asn
+        FROM @extschema@.ip_inventory
+        WHERE ip_types IS NULL OR ip_types = '{}'::text[] OR current_asn IS NULL),
+    filled AS (
+        UPDATE @extschema@.ip_inventory i
+        SET ip_types = COALESCE(r.types, i.ip_types), current_asn = COALESCE(i.current_asn, r.asn)
+        FROM r
+        WHERE i.ip_address = r.ip_address AND (r.types IS NOT NULL OR r.asn IS NOT NULL)
+        RETURNING r.types IS NOT NULL AS types_filled, r.asn IS NOT NULL AS asn_filled)
+    SELECT pg_catalog.count(*) FILTER (WHERE types_filled), pg_catalog.count(*) FILTER (WHERE asn_filled)
+    INTO repaired, asns_filled FROM filled;
 
     WITH latest AS (
         SELECT DISTINCT ON (ip) ip, asn, session_id FROM pg_temp.cowrie_migrate_facts
@@ -164,7 +175,8 @@ BEGIN
     CROSS JOIN LATERAL (SELECT COALESCE(@extschema@.cowrie_jsonb_safe(s.enrichment), '{}'::jsonb) AS doc) d
     ON CONFLICT (ip_address) DO NOTHING;
     GET DIAGNOSTICS inserted = ROW_COUNT;
-    RETURN counts || pg_catalog.jsonb_build_object('ip_types_repaired', repaired, 'ip_inventory_inserted', inserted);
+    RETURN counts || pg_catalog.jsonb_build_object('ip_types_repaired', repaired, 'inventory_asn_filled', asns_filled,
+                                                   'ip_inventory_inserted', inserted);
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_migrate_phase3_ip_inventory() IS 'Internal: v16 phase 3 (ip_inventory, and its ip_types where upstream left them empty)';

@@ -4,7 +4,8 @@
 # CREATE EXTENSION in default mode, or in deferred mode plus one ordinary
 # backfill run (the same rows), at least as complete as the same data
 # migrated from v15 by the extension (upstream's own per-session ASNs are
-# kept, so more), every source_ip canonical, what the extension wrote equal
+# kept, so more), the same source_ip coverage, the same snapshots where
+# the inputs are the same, every source_ip canonical, what the extension wrote equal
 # to cowrie_lookup_snapshots, upstream's valid values kept, every other
 # column unchanged, upstream's legacy column carried and kept, non-canonical
 # inventory keys kept and listed. Prints TAP; needs the suite's cluster.
@@ -73,23 +74,45 @@ for type in json jsonb; do
 		[ "$left" = 0 ]; ok $? "${db}d_$type: a retry run finds nothing left either ($left)"
 	done
 
-	# Upstream's own per-session ASNs are kept, so production's road has more
-	# ASNs than the v15 road; its inventory documents (upstream's "latest",
-	# B14) give other types. Both are counted in the log.
-	$PSQL -d road16_$type -c "CREATE TABLE road_check.v15 (session_id text, snapshot_asn integer, snapshot_ip_type text)" >/dev/null
-	$PSQL -d road15_$type -c "COPY (SELECT session_id, snapshot_asn, snapshot_ip_type FROM session_summaries) TO STDOUT" |
-		$PSQL -d road16_$type -c "COPY road_check.v15 FROM STDIN" >/dev/null
-	q road16_$type "SELECT 'v15 road without an ASN, upstream''s own kept: ' || count(*) FILTER (WHERE v.snapshot_asn IS NULL AND b.snapshot_asn IS NOT NULL)
-		|| '; types only on the v15 road: ' || count(*) FILTER (WHERE v.snapshot_ip_type IS NOT NULL AND s.snapshot_ip_type IS NULL)
-		|| ', only on production''s road: ' || count(*) FILTER (WHERE v.snapshot_ip_type IS NULL AND s.snapshot_ip_type IS NOT NULL)
-		FROM session_summaries s JOIN road_check.before b USING (session_id) JOIN road_check.v15 v USING (session_id)" | note
-
+	# The v15 road's rows, and the md5 of the inventory document each session's
+	# IP has there, beside each database of production's road.
+	$PSQL -d road15_$type -c "COPY (SELECT s.session_id, s.source_ip, s.snapshot_asn, s.snapshot_country, s.snapshot_ip_type,
+		md5(i.enrichment::jsonb::text) FROM session_summaries s LEFT JOIN ip_inventory i ON i.ip_address = s.source_ip) TO STDOUT" >"$WORK/v15.tsv"
 	for d in road16_$type road16d_$type road17_$type road17d_$type; do
-		for m in with_source_ip with_snapshot_ip_type with_snapshot_asn with_snapshot_country; do
+		$PSQL -d $d -c "CREATE TABLE road_check.v15 (session_id text, source_ip text, snapshot_asn integer, snapshot_country text,
+			snapshot_ip_type text, inventory_md5 text)" -c "\\copy road_check.v15 FROM '$WORK/v15.tsv'" >/dev/null
+	done
+	for d in road16_$type road16d_$type road17_$type road17d_$type; do
+		a=$(pct road15_$type with_source_ip); b=$(pct $d with_source_ip)
+		awk -v a="$a" -v b="$b" 'BEGIN { exit !(a != "" && b != "" && b >= a - 0.5 && b <= a + 0.5) }'
+		ok $? "$d: with_source_ip $b %, the v15 road's $a % within 0.5 points"
+		# Upstream's valid per-session country and ASN are kept, and its
+		# inventory documents are upstream's "latest" (B14: NULL timestamps
+		# first), which name other types: so coverage is at least the v15
+		# road's, and equal where the inputs are equal (below).
+		for m in with_snapshot_ip_type with_snapshot_asn with_snapshot_country; do
 			a=$(pct road15_$type $m); b=$(pct $d $m)
 			awk -v a="$a" -v b="$b" 'BEGIN { exit !(a != "" && b != "" && b >= a - 0.5) }'
 			ok $? "$d: $m $b %, at least the v15 road's $a % (0.5 points of tolerance)"
 		done
+		# Same inputs, same outputs: where both roads give a session the same
+		# source_ip and that IP the same inventory document, what the extension
+		# wrote equals the v15 road's (the type always; the ASN and country where
+		# upstream had left them NULL or invalid).
+		same=$(q $d "SELECT count(*) || ' ' || count(*) FILTER (WHERE s.snapshot_ip_type IS DISTINCT FROM v.snapshot_ip_type
+			    OR (b.snapshot_asn IS NULL AND s.snapshot_asn IS DISTINCT FROM v.snapshot_asn)
+			    OR (b.snapshot_country !~ '^[A-Z]{2}\$' OR b.snapshot_country IS NULL) AND s.snapshot_country::text IS DISTINCT FROM v.snapshot_country)
+			FROM session_summaries s JOIN road_check.before b USING (session_id) JOIN road_check.v15 v USING (session_id)
+			JOIN ip_inventory i ON i.ip_address = s.source_ip
+			WHERE s.source_ip = v.source_ip AND md5(i.enrichment::jsonb::text) = v.inventory_md5")
+		[ "${same% *}" -gt $((N / 2)) ] && [ "${same#* }" = 0 ]
+		ok $? "$d: where the inputs are the v15 road's, so are the snapshots (${same% *} sessions, ${same#* } differ)"
+		q $d "SELECT 'unlike the v15 road: source_ip ' || count(*) FILTER (WHERE s.source_ip IS DISTINCT FROM v.source_ip)
+			|| ' (upstream''s valid dshield IP), inventory document ' || count(*) FILTER (WHERE s.source_ip = v.source_ip
+				AND md5(i.enrichment::jsonb::text) IS DISTINCT FROM v.inventory_md5)
+			|| ' (upstream''s latest), upstream''s own ASN ' || count(*) FILTER (WHERE v.snapshot_asn IS NULL AND b.snapshot_asn IS NOT NULL)
+			FROM session_summaries s JOIN road_check.before b USING (session_id) JOIN road_check.v15 v USING (session_id)
+			LEFT JOIN ip_inventory i ON i.ip_address = s.source_ip" | note
 		[ "$(q $d "SELECT count(*) FROM session_summaries WHERE source_ip IS NOT NULL AND cowrie_normalize_ip(source_ip::text) IS DISTINCT FROM source_ip::text")" = 0 ]
 		ok $? "$d: every source_ip is a canonical IP"
 		# What the extension wrote (columns NULL before) is what the lookup gives.
@@ -116,9 +139,9 @@ for type in json jsonb; do
 		[ "$(q road16_$type "SELECT count(*) FROM pg_attribute WHERE attrelid = 'session_summaries'::regclass AND attname = 'snapshot_ip_types' AND NOT attisdropped")" = 1 ]
 	ok $? "$type: e980629's snapshot_ip_types is kept and reported, with the DROP COLUMN as hint"
 	grep -q '"source_ip_respelled": [1-9]' "$WORK/road16.err" && grep -q '"source_ip_not_an_ip": [1-9]' "$WORK/road16.err" &&
-		grep -q '"inventory_rows_not_canonical": [1-9]' "$WORK/road16.err"
-	ok $? "$type: the summary counts the respelled and non-IP source_ip values and the non-canonical inventory keys"
-	grep -E 'source_ip_|not_canonical|legacy' "$WORK/road16.err" | grep -oE '"(source_ip_[a-z_]+|inventory_rows_not_canonical|legacy_[a-z_]+)": [0-9]+' | tr '\n' ' ' | note
+		grep -q '"inventory_rows_not_canonical": [1-9]' "$WORK/road16.err" && grep -q '"inventory_asn_filled": [1-9]' "$WORK/road16.err"
+	ok $? "$type: the summary counts the respelled and non-IP source_ip values, the non-canonical inventory keys and the inventory ASNs filled"
+	grep -E 'source_ip_|not_canonical|legacy' "$WORK/road16.err" | grep -oE '"(source_ip_[a-z_]+|inventory_rows_not_canonical|inventory_asn_filled|legacy_[a-z_]+)": [0-9]+' | tr '\n' ' ' | note
 done
 for type in json jsonb; do
 	for db in road_base road15 road16 road16d road17 road17d; do $PSQL -c "DROP DATABASE IF EXISTS ${db}_$type" >/dev/null 2>&1; done
