@@ -11,6 +11,8 @@
 #                                          (only the migration and the backfill, at N alone: production's shape)
 #   BENCH=backfill_v16 N=100000 bash bench/run.sh
 #                                          (only the backfill on upstream's v16 state)
+#   BENCH=write_once N=100000 DOC_BYTES=5000 bash bench/run.sh
+#                                          (the default-mode write: UPDATE of every row or table rewrite)
 #
 # Variables:
 #   N                 sessions in the generated v15 database (default 1000000)
@@ -19,7 +21,7 @@
 #   CLIENT_LOOP_MAX   largest size at which the client-loop peer runs (default 1000000);
 #                     above it the peer is reported as not run
 #   BENCH_PORT        port of the throwaway cluster's unix socket (default 55497)
-#   BENCH             all (default), scale, lookup_memory, scheduled or backfill_v16
+#   BENCH             all (default), scale, lookup_memory, scheduled, backfill_v16 or write_once
 #   DOC_BYTES         pad each session document to about this many bytes (default: unpadded,
 #                     about 1.5 KB; production's are about 5 KB)
 #   LOOKUP_MEMORY_IPS distinct IPs in the lookup memory benchmark's array (default 1000000)

@@ -628,6 +628,84 @@ def bench_backfill_v16(size, tpl):
 
 
 # ---------------------------------------------------------------------------
+# 4b. Writing every session once: an UPDATE of every row or a table rewrite
+# ---------------------------------------------------------------------------
+
+# The five columns the migration adds, and values of their sizes computed from
+# each row (the same on both sides: only the write differs).
+WRITE_ONCE_ADD = """ALTER TABLE session_summaries ADD COLUMN source_ip varchar(45), ADD COLUMN enrichment_at timestamptz,
+    ADD COLUMN snapshot_asn integer, ADD COLUMN snapshot_country varchar(2), ADD COLUMN snapshot_ip_type text"""
+WRITE_ONCE_VALUES = {
+    'source_ip': "('203.0.' || (event_count % 256) || '.' || (risk_score % 256))::varchar(45)",
+    'enrichment_at': 'created_at',
+    'snapshot_asn': 'event_count + 13335',
+    'snapshot_country': "(CASE WHEN event_count % 2 = 0 THEN 'US' ELSE 'CN' END)::varchar(2)",
+    'snapshot_ip_type': "CASE WHEN risk_score % 3 = 0 THEN 'RESIDENTIAL' ELSE 'DATACENTER' END",
+}
+WRITE_ONCE_SIDES = {
+    'update': WRITE_ONCE_ADD + '; UPDATE session_summaries SET '
+              + ', '.join(f'{col} = {expr}' for col, expr in WRITE_ONCE_VALUES.items()),
+    'rewrite': WRITE_ONCE_ADD + '; ALTER TABLE session_summaries '
+               + ', '.join(f"ALTER COLUMN {col} TYPE {typ} USING {WRITE_ONCE_VALUES[col]}" for col, typ in
+                           (('source_ip', 'varchar(45)'), ('enrichment_at', 'timestamptz'), ('snapshot_asn', 'integer'),
+                            ('snapshot_country', 'varchar(2)'), ('snapshot_ip_type', 'text'))),
+}
+
+
+def bench_write_once(tpl):
+    """What the default-mode migration's write costs, by mechanism: the five new columns filled by an
+    UPDATE of every row (what the migration does) or by one table rewrite (ALTER COLUMN ... TYPE ...
+    USING, which also copies every TOASTed document and rebuilds every index), each as one
+    transaction on a fresh copy. Time, WAL, the table's size after (with TOAST and indexes) and the
+    most disk the statement held beside the table it started from; the same rows required."""
+    db = 'bench_write_once'
+    sides = list(WRITE_ONCE_SIDES)
+    data = {s: {'seconds': [], 'wal': [], 'after': [], 'held': [], 'md5': set()} for s in sides}
+    with connect(tpl) as c:
+        before, toast = c.execute("""SELECT pg_total_relation_size('session_summaries'),
+            pg_relation_size(reltoastrelid) FROM pg_class WHERE oid = 'session_summaries'::regclass""").fetchone()
+    for r in range(RUNS):
+        for side in sides:
+            copy_db(db, tpl)
+            checkpoint()
+            a = lsn()
+            t = timed_backend(db, WRITE_ONCE_SIDES[side])[0]
+            data[side]['seconds'].append(t)
+            data[side]['wal'].append(wal_bytes(a, lsn()))
+            with connect(db) as c:
+                after = one(c, "SELECT pg_total_relation_size('session_summaries')")
+                data[side]['md5'].add(one(c, """SELECT md5(string_agg((session_id, source_ip, enrichment_at, snapshot_asn,
+                    snapshot_country, snapshot_ip_type)::text, ',' ORDER BY session_id)) FROM session_summaries"""))
+            data[side]['after'].append(after)
+            # The rewrite's new copy stands beside the old files until its commit.
+            data[side]['held'].append(after if side == 'rewrite' else after - before)
+            log(f'   write once run {r + 1} {side}: {t:.2f} s, WAL {data[side]["wal"][-1] / 2**20:.0f} MB')
+            drop_db(db)
+    if data['update']['md5'] != data['rewrite']['md5'] or len(data['update']['md5']) != 1:
+        failures.append('write once: the rewrite ended with other rows than the UPDATE')
+    out = {'table_bytes': before, 'toast_bytes': toast}
+    for side in sides:
+        out[side] = dict(stats(data[side]['seconds']), wal_bytes=statistics.median(data[side]['wal']),
+                         after_bytes=statistics.median(data[side]['after']), held_bytes=statistics.median(data[side]['held']))
+    results['write_once'] = out
+
+
+def write_once_markdown(wo):
+    L = [f"The v15 fixture's `session_summaries` ({wo['table_bytes'] / 2**20:,.0f} MB with TOAST and indexes, of which "
+         f"TOAST {wo['toast_bytes'] / 2**20:,.0f} MB), five new columns filled with the same values by each side, one "
+         "transaction each. `held`: disk the statement held beside the table it started from (an UPDATE's new row "
+         "versions; a rewrite's whole new copy, TOAST and indexes included, until its commit).", '',
+         '| side | median s | min | max | ratio to the UPDATE | WAL MB | table after MB | held MB |',
+         '|---|---|---|---|---|---|---|---|']
+    for side, label in (('update', 'UPDATE of every row (the migration today)'),
+                        ('rewrite', 'table rewrite (`ALTER COLUMN ... TYPE ... USING`)')):
+        d = wo[side]
+        L.append(f"| {label} | {row_runs(d)} | {ratio(d['median'], wo['update']['median']):.2f}x | "
+                 f"{d['wal_bytes'] / 2**20:,.0f} | {d['after_bytes'] / 2**20:,.0f} | {d['held_bytes'] / 2**20:,.0f} |")
+    return '\n'.join(L + [''])
+
+
+# ---------------------------------------------------------------------------
 # 5. Scheduled runs: the backfill on a database that is already complete
 # ---------------------------------------------------------------------------
 
@@ -1026,6 +1104,15 @@ TARGETS_TEXT = """The targets of the issues (#6, tightened by #18), evaluated pe
 """
 
 
+# BENCH=<kind> runs whose sections BENCHMARKS.md keeps per major, document size and N.
+KEYED_SECTIONS = {
+    'backfill_v16': ("Backfill on upstream's v16 state",
+                     '`BENCH=backfill_v16 bash bench/run.sh` (the section is also part of every full run).'),
+    'write_once': ('Writing every session once: UPDATE or table rewrite',
+                   '`BENCH=write_once bash bench/run.sh`: the write of the default-mode migration by mechanism.'),
+}
+
+
 def result_key(d):
     """A result's PostgreSQL major, document size and N: BENCHMARKS.md keeps the latest of each."""
     major = d.get('meta', {}).get('machine', {}).get('postgres', 'PostgreSQL 15').split()[1].split('.')[0]
@@ -1035,7 +1122,7 @@ def result_key(d):
 def write_benchmarks_md():
     """BENCHMARKS.md: the latest result of each N >= 100000 (bench/results/*.json)."""
     rdir = os.path.join(ROOT, 'bench', 'results')
-    latest, lookup_memory, scheduled, backfill_v16 = {}, [], [], {}
+    latest, lookup_memory, scheduled, keyed = {}, [], [], {}
     for f in sorted(os.listdir(rdir)):
         if f.endswith('.json'):
             with open(os.path.join(rdir, f)) as fh:
@@ -1044,8 +1131,8 @@ def write_benchmarks_md():
                 lookup_memory.append((f, d))
             elif d.get('kind') == 'scheduled':
                 scheduled.append((f, d))
-            elif d.get('kind') == 'backfill_v16':
-                backfill_v16[result_key(d)] = (f, d)
+            elif d.get('kind') in KEYED_SECTIONS:
+                keyed.setdefault(d['kind'], {})[result_key(d)] = (f, d)
             elif d.get('n', 0) >= 100000:
                 latest[result_key(d)] = (f, d)
     head = ['# Benchmarks', '',
@@ -1083,12 +1170,12 @@ def write_benchmarks_md():
         body.append('\n'.join(['## Scheduled runs', '', '`BENCH=scheduled bash bench/run.sh` (N=1000000 by default).', '',
                                f'The latest run (`bench/results/{f[:-5]}.md`):', '']
                               + [('#' + line) if line.startswith('#') else line for line in d['markdown'].splitlines()] + ['']))
-    if backfill_v16:
-        body.append('\n'.join(['## Backfill on upstream\'s v16 state', '',
-                                '`BENCH=backfill_v16 bash bench/run.sh` (the section is also part of every full run); '
-                                'the latest run of each PostgreSQL major, document size and N.', '']))
-        for key in sorted(backfill_v16):
-            f, d = backfill_v16[key]
+    for kind, (title, intro) in KEYED_SECTIONS.items():
+        if kind not in keyed:
+            continue
+        body.append('\n'.join([f'## {title}', '', intro + ' The latest run of each PostgreSQL major, document size and N.', '']))
+        for key in sorted(keyed[kind]):
+            f, d = keyed[kind][key]
             body.append('\n'.join([('#' + line) if line.startswith('#') else line for line in d['markdown'].splitlines()]
                                    + ['', f"(from `bench/results/{f[:-5]}.md`)", '']))
     with open(os.path.join(ROOT, 'BENCHMARKS.md'), 'w') as fh:
@@ -1178,6 +1265,11 @@ def run_backfill_v16(tpl):
     bench_backfill_v16(N, tpl)
 
 
+def run_write_once(tpl):
+    log(f'== writing every session once: UPDATE or table rewrite, {N} sessions')
+    bench_write_once(tpl)
+
+
 def run_scheduled(tpl):
     log(f'== scheduled runs, {N} sessions')
     bench_scheduled(tpl)
@@ -1241,5 +1333,8 @@ if __name__ == '__main__':
         main_single('scheduled', 'Scheduled runs', run_scheduled, scheduled_markdown)
     elif os.environ.get('BENCH', 'all') == 'backfill_v16':
         main_single('backfill_v16', "Backfill on upstream's v16 state", run_backfill_v16, backfill_v16_markdown)
+    elif os.environ.get('BENCH', 'all') == 'write_once':
+        main_single('write_once', 'Writing every session once: UPDATE or table rewrite', run_write_once,
+                    write_once_markdown)
     else:
         main()
