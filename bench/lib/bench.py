@@ -1106,6 +1106,7 @@ TARGETS_TEXT = """The targets of the issues (#6, tightened by #18), evaluated pe
 
 # BENCH=<kind> runs whose sections BENCHMARKS.md keeps per major, document size and N.
 KEYED_SECTIONS = {
+    'scheduled': ('Scheduled runs', '`BENCH=scheduled bash bench/run.sh` (N=1000000 by default).'),
     'backfill_v16': ("Backfill on upstream's v16 state",
                      '`BENCH=backfill_v16 bash bench/run.sh` (the section is also part of every full run).'),
     'write_once': ('Writing every session once: UPDATE or table rewrite',
@@ -1122,15 +1123,13 @@ def result_key(d):
 def write_benchmarks_md():
     """BENCHMARKS.md: the latest result of each N >= 100000 (bench/results/*.json)."""
     rdir = os.path.join(ROOT, 'bench', 'results')
-    latest, lookup_memory, scheduled, keyed = {}, [], [], {}
+    latest, lookup_memory, keyed = {}, [], {}
     for f in sorted(os.listdir(rdir)):
         if f.endswith('.json'):
             with open(os.path.join(rdir, f)) as fh:
                 d = json.load(fh)
             if d.get('kind') == 'lookup_memory':
                 lookup_memory.append((f, d))
-            elif d.get('kind') == 'scheduled':
-                scheduled.append((f, d))
             elif d.get('kind') in KEYED_SECTIONS:
                 keyed.setdefault(d['kind'], {})[result_key(d)] = (f, d)
             elif d.get('n', 0) >= 100000:
@@ -1165,11 +1164,6 @@ def write_benchmarks_md():
         body.append(f"(from `bench/results/{f[:-5]}.md`)\n")
     if lookup_memory:
         body.append(lookup_memory_section(lookup_memory))
-    if scheduled:
-        f, d = scheduled[-1]
-        body.append('\n'.join(['## Scheduled runs', '', '`BENCH=scheduled bash bench/run.sh` (N=1000000 by default).', '',
-                               f'The latest run (`bench/results/{f[:-5]}.md`):', '']
-                              + [('#' + line) if line.startswith('#') else line for line in d['markdown'].splitlines()] + ['']))
     for kind, (title, intro) in KEYED_SECTIONS.items():
         if kind not in keyed:
             continue
