@@ -179,4 +179,4 @@ BEGIN
                                                    'ip_inventory_inserted', inserted);
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_migrate_phase3_ip_inventory() IS 'Internal: v16 phase 3 (ip_inventory, and its ip_types where upstream left them empty)';
+COMMENT ON FUNCTION @extschema@.cowrie_migrate_phase3_ip_inventory() IS 'Internal: v16 phase 3 (ip_inventory, and its ip_types and current_asn where upstream left them empty)';
