@@ -6,16 +6,27 @@
 #include "cowrie_iptype.h"
 #include "fmgr_util.h"
 
+/*
+ * The blessed result descriptor, kept in fn_extra for the calls that follow:
+ * looking the row type up again costs as much as deciding a snapshot.
+ */
 TupleDesc
 cowrie_result_tupdesc(FunctionCallInfo fcinfo, const char *function_name)
 {
 	TupleDesc	tupdesc;
+	MemoryContext old;
 
+	if (fcinfo->flinfo->fn_extra != NULL)
+		return (TupleDesc) fcinfo->flinfo->fn_extra;
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s must be called where a record is expected", function_name)));
-	return BlessTupleDesc(tupdesc);
+	tupdesc = BlessTupleDesc(tupdesc);
+	MemoryContextSwitchTo(old);
+	fcinfo->flinfo->fn_extra = tupdesc;
+	return tupdesc;
 }
 
 text *
