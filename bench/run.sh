@@ -13,6 +13,9 @@
 #                                          (only the backfill on upstream's v16 state)
 #   BENCH=write_once N=100000 DOC_BYTES=5000 bash bench/run.sh
 #                                          (the default-mode write: UPDATE of every row or table rewrite)
+#   BENCH=road N=100000 DOC_BYTES=5000 bash bench/run.sh
+#                                          (the repair and the backfill on production's road:
+#                                           upstream's own v16, test/fixtures/production_road.sql)
 #
 # Variables:
 #   N                 sessions in the generated v15 database (default 1000000)
@@ -21,7 +24,7 @@
 #   CLIENT_LOOP_MAX   largest size at which the client-loop peer runs (default 1000000);
 #                     above it the peer is reported as not run
 #   BENCH_PORT        port of the throwaway cluster's unix socket (default 55497)
-#   BENCH             all (default), scale, lookup_memory, scheduled, backfill_v16 or write_once
+#   BENCH             all (default), scale, lookup_memory, scheduled, backfill_v16, road or write_once
 #   DOC_BYTES         pad each session document to about this many bytes (default: unpadded,
 #                     about 1.5 KB; production's are about 5 KB)
 #   LOOKUP_MEMORY_IPS distinct IPs in the lookup memory benchmark's array (default 1000000)

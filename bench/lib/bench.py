@@ -627,6 +627,71 @@ def bench_backfill_v16(size, tpl):
     results.setdefault('backfill_v16', {})[str(size)] = out
 
 
+def bench_road(size, tpl):
+    """Production's road: test/fixtures/production_road.sql (upstream e980629's v16 on production's
+    documents, issue 15) at N sessions. Default-mode CREATE EXTENSION (the repair writes every session
+    it can fill, inside its locks) against a deferred-mode one followed by cowrie_backfill(1000) or
+    CALL cowrie_backfill_commit(1000), against the same deferred repair followed by the set-based
+    peers (backfill, then completion). Every side must end with the same rows."""
+    road_tpl, repaired_tpl = f'bench_road_tpl_{size}', f'bench_road_rep_{size}'
+    copy_db(road_tpl, tpl)
+    t0 = time.perf_counter()
+    psql(road_tpl, os.path.join(ROOT, 'test/fixtures/production_road.sql'), version=16)
+    with connect(road_tpl) as c:
+        c.execute('VACUUM ANALYZE')
+        state = c.execute("""SELECT count(*), count(source_ip), count(snapshot_country), count(snapshot_asn),
+                                    (SELECT count(*) FROM ip_inventory) FROM session_summaries""").fetchone()
+    fixture = {'seconds': time.perf_counter() - t0, 'sessions': state[0], 'source_ip': state[1],
+               'snapshot_country': state[2], 'snapshot_asn': state[3], 'ip_inventory': state[4]}
+    log(f'   production\'s road at v16: {fixture}')
+    copy_db(repaired_tpl, road_tpl)
+    with connect(repaired_tpl) as c:
+        c.execute('SET cowrie_snapshot.defer_session_backfill = on')
+        c.execute('CREATE EXTENSION cowrie_snapshot')
+        c.execute('VACUUM ANALYZE')
+        pending = one(c, """SELECT count(*) FROM session_summaries
+                            WHERE snapshot_country IS NULL OR snapshot_ip_type IS NULL OR snapshot_asn IS NULL""")
+    sides = ['default', 'deferred', 'ext_fn', 'ext_commit', 'peers']
+    db = f'bench_road_{size}'
+    data = {s: {'seconds': [], 'blocked': [], 'wal': [], 'md5': set()} for s in sides}
+    for r in range(RUNS):
+        for side in sides:
+            copy_db(db, road_tpl if side in ('default', 'deferred') else repaired_tpl)
+            checkpoint()
+            a = lsn()
+            if side == 'default':
+                t = blocked = timed_backend(db, 'CREATE EXTENSION cowrie_snapshot')[0]
+            elif side == 'deferred':
+                blocked = timed_backend(db, 'CREATE EXTENSION cowrie_snapshot',
+                                        ['SET cowrie_snapshot.defer_session_backfill = on'])[0]
+                t = blocked + timed_backend(db, 'SELECT cowrie_backfill(1000)')[0]
+            elif side == 'peers':
+                # one transaction each: the loader is blocked for both
+                t = blocked = (timed_psql(db, os.path.join(ROOT, 'bench/peers/backfill_setbased.sql'))
+                               + timed_psql(db, os.path.join(ROOT, 'bench/peers/completion_setbased.sql')))
+            else:
+                t = timed_backend(db, 'SELECT cowrie_backfill(1000)' if side == 'ext_fn'
+                                  else 'CALL cowrie_backfill_commit(1000)')[0]
+                blocked = None   # batches: rows are locked one batch at a time
+            data[side]['seconds'].append(t)
+            data[side]['blocked'].append(blocked)
+            data[side]['wal'].append(wal_bytes(a, lsn()))
+            data[side]['md5'].add(md5_rows(db))
+            log(f'   production\'s road {size} run {r + 1} {side}: {t:.2f} s, WAL {data[side]["wal"][-1] / 2**20:.0f} MB')
+            drop_db(db)
+    drop_db(repaired_tpl)
+    drop_db(road_tpl)
+    reference = data['ext_fn']['md5']
+    out = {'fixture': fixture, 'pending_after_repair': pending}
+    for side in sides:
+        if data[side]['md5'] != reference or len(reference) != 1:
+            failures.append(f"production's road {size}: {side} ended with other rows than cowrie_backfill(1000)")
+        blocked = [b for b in data[side]['blocked'] if b is not None]
+        out[side] = dict(stats(data[side]['seconds']), wal_bytes=statistics.median(data[side]['wal']),
+                         blocked=statistics.median(blocked) if blocked else None)
+    results.setdefault('road', {})[str(size)] = out
+
+
 # ---------------------------------------------------------------------------
 # 4b. Writing every session once: an UPDATE of every row or a table rewrite
 # ---------------------------------------------------------------------------
@@ -949,6 +1014,39 @@ def backfill_v16_markdown(bv16):
     return '\n'.join(L)
 
 
+def road_markdown(road):
+    """Production's road, a section per size."""
+    L = []
+    w = L.append
+    for size, b in road.items():
+        fx = b['fixture']
+        w(f"### Production's road ({int(size):,} sessions)\n")
+        w(f"`test/fixtures/production_road.sql` (upstream e980629's v16 on production's documents) built in "
+          f"{fx['seconds']:.0f} s: {fx['source_ip']:,} sessions with a source_ip, {fx['snapshot_country']:,} with a "
+          f"country, {fx['snapshot_asn']:,} with an ASN, no IP types, {fx['ip_inventory']:,} inventory rows. After "
+          f"a deferred-mode repair {b['pending_after_repair']:,} sessions have a NULL snapshot column. The peers run "
+          f"after the same deferred repair: the set-based backfill, then the set-based completion, each one "
+          f"transaction. Every side ends with the same rows. Write-blocked: how long the loader's writes to "
+          f"session_summaries wait (the batches lock only their own rows).\n")
+        w('Ratios: the backfills to the peers; the two `CREATE EXTENSION` rows to the peers\' whole road '
+          '(the deferred repair\'s median, then the peers).\n')
+        w('| side | median s | min | max | ratio to the peers | write-blocked s | WAL MB |')
+        w('|---|---|---|---|---|---|---|')
+        for side, label in (('default', '`CREATE EXTENSION`, default mode (repair and every session)'),
+                            ('deferred', '`CREATE EXTENSION`, deferred mode, then `SELECT cowrie_backfill(1000)`'),
+                            ('ext_fn', 'after the deferred repair: `SELECT cowrie_backfill(1000)`'),
+                            ('ext_commit', 'after the deferred repair: `CALL cowrie_backfill_commit(1000)`'),
+                            ('peers', 'after the deferred repair: peers, set-based backfill + completion')):
+            d = b[side]
+            blocked = fmt_s(d['blocked']) if d['blocked'] is not None else 'per batch'
+            # the peers' whole road: the same deferred repair, then the peers
+            peer = b['peers']['median'] + (b['deferred']['blocked'] if side in ('default', 'deferred') else 0)
+            peer_ratio = '' if side == 'peers' else f"{ratio(d['median'], peer):.2f}x"
+            w(f"| {label} | {row_runs(d)} | {peer_ratio} | {blocked} | {d['wal_bytes'] / 2**20:,.0f} |")
+        w('')
+    return '\n'.join(L)
+
+
 def report(meta):
     L = []
     w = L.append
@@ -1109,6 +1207,8 @@ KEYED_SECTIONS = {
     'scheduled': ('Scheduled runs', '`BENCH=scheduled bash bench/run.sh` (N=1000000 by default).'),
     'backfill_v16': ("Backfill on upstream's v16 state",
                      '`BENCH=backfill_v16 bash bench/run.sh` (the section is also part of every full run).'),
+    'road': ("Production's road",
+             '`BENCH=road N=100000 DOC_BYTES=5000 bash bench/run.sh`: the repair and the backfill on upstream\'s own v16.'),
     'write_once': ('Writing every session once: UPDATE or table rewrite',
                    '`BENCH=write_once bash bench/run.sh`: the write of the default-mode migration by mechanism.'),
 }
@@ -1259,6 +1359,11 @@ def run_backfill_v16(tpl):
     bench_backfill_v16(N, tpl)
 
 
+def run_road(tpl):
+    log(f"== production's road, {N} sessions")
+    bench_road(N, tpl)
+
+
 def run_write_once(tpl):
     log(f'== writing every session once: UPDATE or table rewrite, {N} sessions')
     bench_write_once(tpl)
@@ -1327,6 +1432,8 @@ if __name__ == '__main__':
         main_single('scheduled', 'Scheduled runs', run_scheduled, scheduled_markdown)
     elif os.environ.get('BENCH', 'all') == 'backfill_v16':
         main_single('backfill_v16', "Backfill on upstream's v16 state", run_backfill_v16, backfill_v16_markdown)
+    elif os.environ.get('BENCH', 'all') == 'road':
+        main_single('road', "Production's road", run_road, road_markdown)
     elif os.environ.get('BENCH', 'all') == 'write_once':
         main_single('write_once', 'Writing every session once: UPDATE or table rewrite', run_write_once,
                     write_once_markdown)
