@@ -585,6 +585,17 @@ def bench_backfill(size, tpl):
     results.setdefault('backfill', {})[str(size)] = out
 
 
+def deferred_repair(db):
+    """A deferred-mode CREATE EXTENSION on db (the repair, sessions left to the backfill), vacuumed;
+    returns the sessions with a NULL snapshot column."""
+    with connect(db) as c:
+        c.execute('SET cowrie_snapshot.defer_session_backfill = on')
+        c.execute('CREATE EXTENSION cowrie_snapshot')
+        c.execute('VACUUM ANALYZE')
+        return one(c, """SELECT count(*) FROM session_summaries
+                         WHERE snapshot_country IS NULL OR snapshot_ip_type IS NULL OR snapshot_asn IS NULL""")
+
+
 def bench_backfill_v16(size, tpl):
     """The backfill on upstream's v16 state: upstream's v16 SQL (snapshots from each session's own
     document, no types), then a deferred-mode CREATE EXTENSION (repair), then cowrie_backfill(1000),
@@ -593,12 +604,7 @@ def bench_backfill_v16(size, tpl):
     btpl = f'bench_bf16_tpl_{size}'
     copy_db(btpl, tpl)
     psql(btpl, os.path.join(ROOT, 'test/fixtures/upstream_v16.sql'))
-    with connect(btpl) as c:
-        c.execute('SET cowrie_snapshot.defer_session_backfill = on')
-        c.execute('CREATE EXTENSION cowrie_snapshot')
-        c.execute('VACUUM ANALYZE')
-        eligible = one(c, """SELECT count(*) FROM session_summaries
-                             WHERE snapshot_country IS NULL OR snapshot_ip_type IS NULL OR snapshot_asn IS NULL""")
+    eligible = deferred_repair(btpl)
     sides = ['ext_fn', 'ext_commit', 'peers']
     db = f'bench_bf16_{size}'
     data = {s: {'seconds': [], 'wal': [], 'md5': set()} for s in sides}
@@ -645,12 +651,7 @@ def bench_road(size, tpl):
                'snapshot_country': state[2], 'snapshot_asn': state[3], 'ip_inventory': state[4]}
     log(f'   production\'s road at v16: {fixture}')
     copy_db(repaired_tpl, road_tpl)
-    with connect(repaired_tpl) as c:
-        c.execute('SET cowrie_snapshot.defer_session_backfill = on')
-        c.execute('CREATE EXTENSION cowrie_snapshot')
-        c.execute('VACUUM ANALYZE')
-        pending = one(c, """SELECT count(*) FROM session_summaries
-                            WHERE snapshot_country IS NULL OR snapshot_ip_type IS NULL OR snapshot_asn IS NULL""")
+    pending = deferred_repair(repaired_tpl)
     sides = ['default', 'deferred', 'ext_fn', 'ext_commit', 'peers']
     db = f'bench_road_{size}'
     data = {s: {'seconds': [], 'blocked': [], 'wal': [], 'md5': set()} for s in sides}
