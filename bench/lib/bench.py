@@ -585,6 +585,12 @@ def bench_backfill(size, tpl):
     results.setdefault('backfill', {})[str(size)] = out
 
 
+def timed_peers(db):
+    """The set-based backfill, then the set-based completion, one transaction each; seconds."""
+    return (timed_psql(db, os.path.join(ROOT, 'bench/peers/backfill_setbased.sql'))
+            + timed_psql(db, os.path.join(ROOT, 'bench/peers/completion_setbased.sql')))
+
+
 def deferred_repair(db):
     """A deferred-mode CREATE EXTENSION on db (the repair, sessions left to the backfill), vacuumed;
     returns the sessions with a NULL snapshot column."""
@@ -614,8 +620,7 @@ def bench_backfill_v16(size, tpl):
             checkpoint()
             a = lsn()
             if side == 'peers':
-                t = (timed_psql(db, os.path.join(ROOT, 'bench/peers/backfill_setbased.sql'))
-                     + timed_psql(db, os.path.join(ROOT, 'bench/peers/completion_setbased.sql')))
+                t = timed_peers(db)
             else:
                 t = timed_backend(db, 'SELECT cowrie_backfill(1000)' if side == 'ext_fn' else 'CALL cowrie_backfill_commit(1000)')[0]
             data[side]['seconds'].append(t)
@@ -668,8 +673,7 @@ def bench_road(size, tpl):
                 t = blocked + timed_backend(db, 'SELECT cowrie_backfill(1000)')[0]
             elif side == 'peers':
                 # one transaction each: the loader is blocked for both
-                t = blocked = (timed_psql(db, os.path.join(ROOT, 'bench/peers/backfill_setbased.sql'))
-                               + timed_psql(db, os.path.join(ROOT, 'bench/peers/completion_setbased.sql')))
+                t = blocked = timed_peers(db)
             else:
                 t = timed_backend(db, 'SELECT cowrie_backfill(1000)' if side == 'ext_fn'
                                   else 'CALL cowrie_backfill_commit(1000)')[0]
