@@ -43,7 +43,11 @@ git -C "$SRC" ls-files -z --cached --others --exclude-standard | tar -C "$SRC" -
 	tar -C "$ROOT/root/bench-ext" --no-same-owner -xf - || fail "copying the working tree failed"
 ls "$ROOT/root/bench-ext/bench/results" >"$ROOT/root/bench-results-before"
 
-chroot_run "$ROOT" COWRIE_SKIP_APT=1 PG_CONFIG=/usr/lib/postgresql/$V/bin/pg_config \
+# The copy has no .git: the commit goes in by name.
+commit=$(git -C "$SRC" rev-parse --short HEAD)
+[ -z "$(git -C "$SRC" status --porcelain -- src sql Makefile cowrie_snapshot.control)" ] ||
+	commit="$commit with uncommitted changes in src/ or sql/"
+chroot_run "$ROOT" COWRIE_SKIP_APT=1 PG_CONFIG=/usr/lib/postgresql/$V/bin/pg_config BENCH_EXTENSION_COMMIT="$commit" \
 	${N:+N=$N} ${RUNS:+RUNS=$RUNS} ${BENCH:+BENCH=$BENCH} ${DOC_BYTES:+DOC_BYTES=$DOC_BYTES} \
 	${SCALE_BASE:+SCALE_BASE=$SCALE_BASE} ${CLIENT_LOOP_MAX:+CLIENT_LOOP_MAX=$CLIENT_LOOP_MAX} \
 	bash -c 'cd /root/bench-ext && exec bash bench/run.sh' </dev/null &

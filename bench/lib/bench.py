@@ -863,6 +863,8 @@ def scheduled_markdown(sc):
 
 def extension_commit():
     """The commit the benchmarked extension was built from, and whether its sources differed from it."""
+    if os.environ.get('BENCH_EXTENSION_COMMIT'):   # bench/chroot.sh: its copy has no .git
+        return os.environ['BENCH_EXTENSION_COMMIT']
     def git(*args):
         return subprocess.run(['git', '-C', ROOT, *args], capture_output=True, text=True).stdout.strip()
     head = git('rev-parse', '--short', 'HEAD') or '?'
