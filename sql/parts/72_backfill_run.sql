@@ -102,47 +102,61 @@ RETURN GREATEST(1::pg_catalog.int8,
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_range_blocks(@extschema@.cowrie_backfill_run, bigint) IS
 'Backfill internals: heap blocks per range that hold a little under batch_size of all_rows rows';
 
--- After the first completion batch: are the sessions to complete so many
--- (one in 20 of the table or more, extrapolated from the share of the
--- inventory that batch covered) that reading the heap in order is cheaper
--- than probing each IP's sessions? Upstream's road, where nearly every
--- session lacks its type, is; a scheduled run is not.
-CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_choose_completion(run @extschema@.cowrie_backfill_run,
-                                                                          batch @extschema@.cowrie_backfill_batch)
+-- After a first completion batch that leaves more to do: are the sessions to
+-- complete so many (one in 20 of the table or more) that reading the heap in
+-- order is cheaper than probing each IP's sessions? Upstream's road, where
+-- nearly every session lacks its type, is; a scheduled run is not. Estimated
+-- from the pages of about 3,000 sessions (a small table whole), not from the
+-- first batch, whose IPs come first in text order and need not resemble the
+-- rest (CHANGELOG: a 1.68M-session run that chose wrong).
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_choose_completion(run @extschema@.cowrie_backfill_run)
 RETURNS @extschema@.cowrie_backfill_run
 LANGUAGE plpgsql VOLATILE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    sessions regclass := '@extschema@.session_summaries'::regclass;
-    inventory_rows bigint;
-    covered bigint;
-    all_rows bigint;
+    all_rows bigint := (SELECT c.reltuples FROM pg_catalog.pg_class c
+                        WHERE c.oid = '@extschema@.session_summaries'::regclass)::bigint;
+    sampled bigint;
+    to_complete bigint;
 BEGIN
-    IF batch.selected = 0 THEN
-        RETURN run;
-    END IF;
-    SELECT pg_catalog.count(*) INTO covered FROM @extschema@.ip_inventory i WHERE i.ip_address::pg_catalog.text <= batch.next_ip;
-    inventory_rows := GREATEST((SELECT c.reltuples FROM pg_catalog.pg_class c
-                                WHERE c.oid = '@extschema@.ip_inventory'::regclass)::bigint, covered);
-    all_rows := (SELECT c.reltuples FROM pg_catalog.pg_class c WHERE c.oid = sessions)::bigint;
     IF all_rows IS NULL OR all_rows <= 0 THEN
         SELECT pg_catalog.count(*) INTO all_rows FROM @extschema@.session_summaries s;
     END IF;
-    IF 20.0 * batch.selected * inventory_rows / GREATEST(covered, 1) >= all_rows THEN
+    -- REPEATABLE: the same table gives the same choice.
+    SELECT pg_catalog.count(*),
+           pg_catalog.count(*) FILTER (WHERE (s.snapshot_ip_type IS NULL AND d.snapshot_ip_type IS NOT NULL)
+                                          OR (s.snapshot_asn IS NULL AND d.snapshot_asn IS NOT NULL))
+      INTO sampled, to_complete
+    FROM @extschema@.session_summaries s TABLESAMPLE SYSTEM (LEAST(100.0, 300000.0 / GREATEST(all_rows, 1))) REPEATABLE (0)
+    -- As the completion decides: canonical inventory keys, sessions with a country.
+    -- The OFFSET 0 fence keeps an index probe per sampled session: without it
+    -- the planner decided the whole inventory into a hash.
+    LEFT JOIN LATERAL (
+        SELECT snap.snapshot_asn, snap.snapshot_ip_type
+        FROM @extschema@.ip_inventory i
+        CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(i.ip_address::text, true, i.current_asn::int4,
+            i.geo_country::text, i.ip_types::text[], i.enrichment::jsonb, i.enrichment_updated_at::timestamptz) snap
+        WHERE i.ip_address = s.source_ip AND s.snapshot_country IS NOT NULL
+          -- decided only where the inventory row has what the session lacks
+          AND ((s.snapshot_ip_type IS NULL AND pg_catalog.cardinality(i.ip_types::text[]) > 0)
+               OR (s.snapshot_asn IS NULL AND i.current_asn > 0))
+          AND @extschema@.cowrie_normalize_ip(i.ip_address::text) = i.ip_address::text
+        OFFSET 0) d ON true;
+    IF to_complete > 0 AND 20 * to_complete >= sampled THEN
         run.completion_walk := true;
         run.completion_done := true;
         run := @extschema@.cowrie_backfill_run_walk(run);
         run.range_blocks := @extschema@.cowrie_backfill_range_blocks(run, all_rows);
         RAISE NOTICE 'cowrie_backfill: many sessions lack a type or an ASN their inventory row has; completing them in heap order'
-            USING DETAIL = pg_catalog.format('About %s of %s sessions, extrapolated from the first %s inventory rows.',
-                pg_catalog.round(1.0 * batch.selected * inventory_rows / GREATEST(covered, 1)), all_rows, covered);
+            USING DETAIL = pg_catalog.format('About %s of %s sessions, estimated from a sample of %s.',
+                pg_catalog.round(1.0 * to_complete * all_rows / sampled), all_rows, sampled);
     END IF;
     RETURN run;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_choose_completion(@extschema@.cowrie_backfill_run, @extschema@.cowrie_backfill_batch) IS
-'Backfill internals: after the first completion batch, switches the completion to a walk in heap order when many sessions are to complete';
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_choose_completion(@extschema@.cowrie_backfill_run) IS
+'Backfill internals: after a first completion batch that leaves more to do, switches the completion to a walk in heap order when a sample says many sessions are to complete';
 
 -- A walk over the heap as it is now: from the start to its current end.
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_walk(run @extschema@.cowrie_backfill_run)
@@ -247,7 +261,7 @@ BEGIN
             GROUP BY k) t);
     END IF;
     IF first_completion AND NOT run.completion_done THEN
-        run := @extschema@.cowrie_backfill_run_choose_completion(run, batch);
+        run := @extschema@.cowrie_backfill_run_choose_completion(run);
     END IF;
     -- Three walks again at most: a table rewritten over and over is left to the closing count.
     IF pg_catalog.pg_relation_filenode('@extschema@.session_summaries'::regclass) IS DISTINCT FROM run.filenode

@@ -15,7 +15,7 @@ INSERT INTO session_summaries (session_id, enrichment)
 SELECT 'later-' || g, '{"dshield": {"ip": {"number": "81.2.69.160"}}}' FROM generate_series(1, 3) g;
 INSERT INTO session_summaries (session_id, enrichment) VALUES ('private-1', '{"dshield": {"ip": {"number": "10.1.2.3"}}}');
 
-SELECT plan(25);
+SELECT plan(26);
 SELECT is((SELECT count(*) FROM session_summaries WHERE snapshot_country = 'GB' AND snapshot_ip_type IS NULL AND snapshot_asn IS NULL),
           3::bigint, 'sessions get their snapshot at ingestion, without a type or an ASN yet');
 SELECT is(cowrie_backfill(100), 0::bigint, 'nothing for the backfill to add yet');
@@ -73,6 +73,18 @@ SELECT is(cowrie_backfill(2), 5::bigint, 'a run takes the five sessions without 
 SELECT is((SELECT count(*) FROM session_summaries WHERE session_id LIKE 'few-%' AND snapshot_country = 'GB' AND snapshot_ip_type = 'DATACENTER'),
           5::bigint, 'and fills them');
 
+-- The choice after a first completion batch comes from the table, not from
+-- that batch: nothing or one session to complete among 313 keeps batches by IP.
+SELECT ok(NOT (cowrie_backfill_run_choose_completion(cowrie_backfill_run_start(3, false))).completion_walk,
+          'with nothing to complete the completion keeps batches by IP');
+SAVEPOINT one_to_complete;
+INSERT INTO ip_inventory (ip_address, first_seen, last_seen, enrichment) VALUES ('81.2.69.163', now(), now(), '{"maxmind": {"country": "GB"}}');
+INSERT INTO session_summaries (session_id, enrichment) VALUES ('one-1', '{"dshield": {"ip": {"number": "81.2.69.163"}}}');
+UPDATE ip_inventory SET enrichment = enrichment || '{"spur": {"infrastructure": "MOBILE"}}' WHERE ip_address = '81.2.69.163';
+SELECT ok(NOT (cowrie_backfill_run_choose_completion(cowrie_backfill_run_start(3, false))).completion_walk,
+          'one session to complete among 313 keeps batches by IP');
+ROLLBACK TO SAVEPOINT one_to_complete;
+
 -- Many sessions lacking their type (upstream's road): after its first batch
 -- the completion reads the heap in order, and ends with the same rows.
 INSERT INTO ip_inventory (ip_address, first_seen, last_seen, enrichment)
@@ -82,20 +94,20 @@ SELECT 'bulk-' || g, pg_catalog.jsonb_build_object('dshield', pg_catalog.jsonb_b
            pg_catalog.jsonb_build_object('number', '81.2.70.' || (g % 10 + 1))))
 FROM generate_series(1, 600) g;
 UPDATE ip_inventory SET enrichment = enrichment || '{"spur": {"infrastructure": "MOBILE"}}' WHERE ip_address LIKE '81.2.70.%';
-SELECT ok((cowrie_backfill_run_choose_completion(cowrie_backfill_run_start(3, false),
-              ROW(600, NULL, '{}', '81.2.70.9')::cowrie_backfill_batch)).completion_walk,
-          'a first completion batch that reached 600 sessions over the whole inventory switches to the heap walk');
-SELECT ok(NOT (cowrie_backfill_run_choose_completion(cowrie_backfill_run_start(3, false),
-              ROW(1, NULL, '{}', '81.2.70.9')::cowrie_backfill_batch)).completion_walk,
-          'one session over the whole inventory keeps batches by IP');
-SELECT ok(NOT (cowrie_backfill_run_choose_completion(cowrie_backfill_run_start(3, false),
-              ROW(0, NULL, '{}', '81.2.70.1')::cowrie_backfill_batch)).completion_walk,
-          'a first batch with nothing to complete keeps batches by IP');
+SELECT ok((cowrie_backfill_run_choose_completion(cowrie_backfill_run_start(3, false))).completion_walk,
+          '600 sessions to complete among 912 switch the completion to the heap walk');
 SELECT is(cowrie_backfill(3, dry_run => true), 600::bigint, 'a dry run counts the 600 sessions');
 SELECT is(cowrie_backfill(3), 600::bigint, 'an ordinary run in batches of three completes them');
 SELECT is((SELECT count(*) FROM session_summaries WHERE session_id LIKE 'bulk-%' AND snapshot_ip_type = 'MOBILE' AND snapshot_country = 'GB'),
           600::bigint, 'each gets its type and keeps its country');
 SELECT is(cowrie_backfill(3), 0::bigint, 'the next run has nothing left to do');
+
+-- A generic plan of the completion's statements loops over a whole chunk for
+-- every inventory row: each call is planned for its own arguments.
+SELECT is((SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc
+           WHERE proname IN ('cowrie_backfill_completion_step', 'cowrie_backfill_completion_walk_step')
+             AND 'plan_cache_mode=force_custom_plan' = ANY (proconfig)), 2::bigint,
+          'the completion''s steps are planned for each call''s arguments');
 
 SELECT * FROM finish();
 ROLLBACK;
