@@ -9,8 +9,9 @@ ROOT=$PWD
 . tools/cluster.sh
 
 MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
-WORK=/tmp/cowrie_suite_$MAJOR
-PORT=$((55400 + MAJOR))
+# COWRIE_SUITE_WORK and COWRIE_SUITE_PORT let two suites run side by side.
+WORK=${COWRIE_SUITE_WORK:-/tmp/cowrie_suite_$MAJOR}
+PORT=${COWRIE_SUITE_PORT:-$((55400 + MAJOR))}
 passed=0 failed=0
 failures=()
 
