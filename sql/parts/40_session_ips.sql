@@ -15,6 +15,9 @@ AS $fn$
 DECLARE
     events regclass := pg_catalog.to_regclass('@extschema@.raw_events');
 BEGIN
+    IF events IS NOT NULL THEN
+        PERFORM @extschema@.cowrie_check_trusted_table(events);
+    END IF;
     IF events IS NULL
        OR (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute
            WHERE attrelid = events AND NOT attisdropped

@@ -64,3 +64,43 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_migrate_source_version() IS
 'Internal: the schema version the migration starts from (NULL without cowrie tables); checks the preconditions and locks session_summaries in SHARE mode';
+
+-- What the migration adopts and writes: tables it can trust, carrying no code
+-- of another role that its writes would run as the installing role (a
+-- superuser). Checked before anything is written.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_migrate_check_objects() RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    sessions regclass := '@extschema@.session_summaries'::regclass;
+    rel regclass;
+    foreign_code text[] := '{}';
+BEGIN
+    IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = sessions) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION 'cowrie_snapshot: session_summaries is not a table'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('%s has relkind %s.', sessions,
+                      (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = sessions)),
+                  HINT = 'The migration needs cowrieprocessor''s session_summaries table; nothing was changed.';
+    END IF;
+    FOREACH rel IN ARRAY ARRAY[pg_catalog.to_regclass('@extschema@.ip_inventory'), pg_catalog.to_regclass('@extschema@.asn_inventory'),
+                               pg_catalog.to_regclass('@extschema@.raw_events'), pg_catalog.to_regclass('@extschema@.schema_state')] LOOP
+        CONTINUE WHEN rel IS NULL;
+        PERFORM @extschema@.cowrie_check_trusted_table(rel);
+    END LOOP;
+    FOREACH rel IN ARRAY ARRAY[sessions, pg_catalog.to_regclass('@extschema@.ip_inventory'), pg_catalog.to_regclass('@extschema@.asn_inventory'),
+                               pg_catalog.to_regclass('@extschema@.schema_state')] LOOP
+        CONTINUE WHEN rel IS NULL;
+        foreign_code := foreign_code || @extschema@.cowrie_foreign_code(rel);
+    END LOOP;
+    IF pg_catalog.cardinality(foreign_code) > 0 THEN
+        RAISE EXCEPTION 'cowrie_snapshot: the migration would run code of another role as %', CURRENT_USER
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.array_to_string(foreign_code, '; ') || '.',
+                  HINT = 'Disable those triggers for the migration (ALTER TABLE ... DISABLE TRIGGER name, ENABLE afterwards), or have a superuser review the functions and take them over (ALTER FUNCTION ... OWNER TO); nothing was changed.';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_migrate_check_objects() IS
+'Internal: refuses (55000) to adopt untrusted tables or to run code of other roles, before the migration writes anything';

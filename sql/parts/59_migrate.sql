@@ -29,6 +29,7 @@ BEGIN
             USING HINT = 'Run SELECT cowrie_migrate() once the cowrie tables exist (as after pg_restore).';
         RETURN pg_catalog.jsonb_build_object('status', 'no_cowrie_tables');
     END IF;
+    PERFORM @extschema@.cowrie_migrate_check_objects();
 
     counts := @extschema@.cowrie_migrate_read_sessions();
     seconds := seconds || pg_catalog.jsonb_build_object('read_sessions', @extschema@.cowrie_migrate_seconds(t));

@@ -215,8 +215,8 @@ COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_more(@extschema@.cowrie_back
 'Backfill internals: has a backfill run heap left to read or sessions left to complete, and batches left to take';
 
 -- The next batch of the run: the walk, then the completion.
-CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_step(run @extschema@.cowrie_backfill_run, batch_size integer,
-                                                             dry_run boolean, retry_unenrichable boolean)
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_batch(run @extschema@.cowrie_backfill_run, batch_size integer,
+                                                              dry_run boolean, retry_unenrichable boolean)
 RETURNS @extschema@.cowrie_backfill_batch
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -226,8 +226,56 @@ RETURN CASE WHEN run.watermark < run.run_end AND run.completion_walk
             WHEN run.watermark < run.run_end
             THEN @extschema@.cowrie_backfill_step(batch_size, run.watermark, run.range_blocks, run.run_end, dry_run, retry_unenrichable)
             ELSE @extschema@.cowrie_backfill_completion_step(batch_size, run.completion_from, dry_run) END;
-COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_step(@extschema@.cowrie_backfill_run, integer, boolean, boolean) IS
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_batch(@extschema@.cowrie_backfill_run, integer, boolean, boolean) IS
 'Backfill internals: the next batch of a backfill run (the walk, then the completion)';
+
+-- The same, as a step of cowrie_as_owner.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_batch_step(args jsonb) RETURNS jsonb
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+RETURN pg_catalog.to_jsonb(@extschema@.cowrie_backfill_run_batch(
+           pg_catalog.jsonb_populate_record(NULL::@extschema@.cowrie_backfill_run, args OPERATOR(pg_catalog.->) 'run'::pg_catalog.text),
+           (args OPERATOR(pg_catalog.->>) 'batch_size'::pg_catalog.text)::pg_catalog.int4,
+           (args OPERATOR(pg_catalog.->>) 'dry_run'::pg_catalog.text)::pg_catalog.bool,
+           (args OPERATOR(pg_catalog.->>) 'retry_unenrichable'::pg_catalog.text)::pg_catalog.bool));
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_batch_step(jsonb) IS
+'Internal: cowrie_backfill_run_batch with its arguments and result as jsonb, for cowrie_as_owner';
+
+-- A batch that writes runs as the owner of session_summaries, restricted
+-- (cowrie_as_owner): the owner's triggers, generated columns and index
+-- expressions never run as a superuser that schedules the backfill. A dry
+-- run only reads.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_step(run @extschema@.cowrie_backfill_run, batch_size integer,
+                                                             dry_run boolean, retry_unenrichable boolean)
+RETURNS @extschema@.cowrie_backfill_batch
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF dry_run THEN
+        RETURN @extschema@.cowrie_backfill_run_batch(run, batch_size, dry_run, retry_unenrichable);
+    END IF;
+    IF NOT pg_catalog.has_any_column_privilege('@extschema@.session_summaries'::pg_catalog.regclass, 'UPDATE') THEN
+        RAISE EXCEPTION 'cowrie_backfill: permission denied to update session_summaries'
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = pg_catalog.format('Role %s has no UPDATE privilege on %s.', CURRENT_USER, '@extschema@.session_summaries'),
+                  HINT = 'Run the backfill as the owner of session_summaries, or GRANT UPDATE ON session_summaries and EXECUTE ON FUNCTION cowrie_as_owner(regclass, regprocedure, jsonb) to the role.';
+    END IF;
+    IF NOT pg_catalog.has_function_privilege('@extschema@.cowrie_as_owner(pg_catalog.regclass, pg_catalog.regprocedure, pg_catalog.jsonb)'::pg_catalog.regprocedure, 'EXECUTE') THEN
+        RAISE EXCEPTION 'cowrie_backfill: permission denied for function cowrie_as_owner'
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = pg_catalog.format('Role %s may update session_summaries but was not given EXECUTE on cowrie_as_owner, which runs each batch.', CURRENT_USER),
+                  HINT = 'GRANT EXECUTE ON FUNCTION cowrie_as_owner(regclass, regprocedure, jsonb) TO the role (the migration grants it to the roles that could update session_summaries then).';
+    END IF;
+    RETURN pg_catalog.jsonb_populate_record(NULL::@extschema@.cowrie_backfill_batch,
+        @extschema@.cowrie_as_owner('@extschema@.session_summaries'::pg_catalog.regclass,
+            '@extschema@.cowrie_backfill_run_batch_step(pg_catalog.jsonb)'::pg_catalog.regprocedure,
+            pg_catalog.jsonb_build_object('run', pg_catalog.to_jsonb(run), 'batch_size', batch_size,
+                                          'dry_run', dry_run, 'retry_unenrichable', retry_unenrichable)));
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_step(@extschema@.cowrie_backfill_run, integer, boolean, boolean) IS
+'Backfill internals: the next batch of a backfill run; one that writes runs as the owner of session_summaries (cowrie_as_owner)';
 
 -- Adds a batch to the run (a batch that found nothing only moves the
 -- watermark), reports about every 10 seconds, and starts the walk again when
