@@ -39,17 +39,9 @@ BEGIN
         END LOOP;
         moved := moved || tbl::text;
     END LOOP;
-    -- Whoever may update sessions may run a backfill batch through cowrie_as_owner.
-    FOR grant_row IN
-        SELECT owner_oid AS grantee
-        UNION
-        SELECT a.grantee FROM pg_catalog.pg_class c, LATERAL pg_catalog.aclexplode(c.relacl) a
-        WHERE c.oid = '@extschema@.session_summaries'::regclass AND a.privilege_type = 'UPDATE' AND a.grantee <> 0
-        ORDER BY 1
-    LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.cowrie_as_owner(pg_catalog.regclass, pg_catalog.regprocedure, pg_catalog.jsonb) TO %I',
-                                  pg_catalog.pg_get_userbyid(grant_row.grantee));
-    END LOOP;
+    -- A superuser's or member role's backfill batch runs as the owner through it.
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.cowrie_as_owner(pg_catalog.regclass, pg_catalog.regprocedure, pg_catalog.jsonb) TO %s',
+                              owner_name);
     RETURN pg_catalog.jsonb_build_object('tables_given_to_owner', moved);
 END
 $fn$;

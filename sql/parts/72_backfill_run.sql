@@ -242,30 +242,31 @@ COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_batch_step(jsonb) IS
 'Internal: cowrie_backfill_run_batch with its arguments and result as jsonb, for cowrie_as_owner';
 
 -- A batch that writes runs as the owner of session_summaries, restricted
--- (cowrie_as_owner): the owner's triggers, generated columns and index
--- expressions never run as a superuser that schedules the backfill. A dry
--- run only reads.
+-- (cowrie_as_owner), when its caller holds the owner's privileges without
+-- being the owner (a superuser, pg_cron, a member role): the owner's
+-- triggers, generated columns and index expressions never run as such a
+-- caller. The owner itself, any other role (under its own rights and
+-- row-level security) and a dry run (it only reads) need no switch.
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_run_step(run @extschema@.cowrie_backfill_run, batch_size integer,
                                                              dry_run boolean, retry_unenrichable boolean)
 RETURNS @extschema@.cowrie_backfill_batch
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    owner oid := (SELECT c.relowner FROM pg_catalog.pg_class c
+                  WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.session_summaries'::pg_catalog.regclass::pg_catalog.oid);
 BEGIN
-    IF dry_run THEN
+    IF dry_run OR owner OPERATOR(pg_catalog.=) (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER)
+       OR NOT pg_catalog.pg_has_role(owner, 'USAGE') THEN
         RETURN @extschema@.cowrie_backfill_run_batch(run, batch_size, dry_run, retry_unenrichable);
-    END IF;
-    IF NOT pg_catalog.has_any_column_privilege('@extschema@.session_summaries'::pg_catalog.regclass, 'UPDATE') THEN
-        RAISE EXCEPTION 'cowrie_backfill: permission denied to update session_summaries'
-            USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = pg_catalog.format('Role %s has no UPDATE privilege on %s.', CURRENT_USER, '@extschema@.session_summaries'),
-                  HINT = 'Run the backfill as the owner of session_summaries, or GRANT UPDATE ON session_summaries and EXECUTE ON FUNCTION cowrie_as_owner(regclass, regprocedure, jsonb) to the role.';
     END IF;
     IF NOT pg_catalog.has_function_privilege('@extschema@.cowrie_as_owner(pg_catalog.regclass, pg_catalog.regprocedure, pg_catalog.jsonb)'::pg_catalog.regprocedure, 'EXECUTE') THEN
         RAISE EXCEPTION 'cowrie_backfill: permission denied for function cowrie_as_owner'
             USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = pg_catalog.format('Role %s may update session_summaries but was not given EXECUTE on cowrie_as_owner, which runs each batch.', CURRENT_USER),
-                  HINT = 'GRANT EXECUTE ON FUNCTION cowrie_as_owner(regclass, regprocedure, jsonb) TO the role (the migration grants it to the roles that could update session_summaries then).';
+                  DETAIL = pg_catalog.format('Role %s has the privileges of %s, the owner of session_summaries, so each batch runs as that role through cowrie_as_owner, which %s may not execute.',
+                                             CURRENT_USER, pg_catalog.pg_get_userbyid(owner), CURRENT_USER),
+                  HINT = 'GRANT EXECUTE ON FUNCTION cowrie_as_owner(regclass, regprocedure, jsonb) TO the owner of session_summaries (the migration does; a later ALTER TABLE ... OWNER TO does not).';
     END IF;
     RETURN pg_catalog.jsonb_populate_record(NULL::@extschema@.cowrie_backfill_batch,
         @extschema@.cowrie_as_owner('@extschema@.session_summaries'::pg_catalog.regclass,
@@ -275,7 +276,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_run_step(@extschema@.cowrie_backfill_run, integer, boolean, boolean) IS
-'Backfill internals: the next batch of a backfill run; one that writes runs as the owner of session_summaries (cowrie_as_owner)';
+'Backfill internals: the next batch of a backfill run; for a caller with the privileges of the owner of session_summaries, one that writes runs as that owner (cowrie_as_owner)';
 
 -- Adds a batch to the run (a batch that found nothing only moves the
 -- watermark), reports about every 10 seconds, and starts the walk again when

@@ -25,7 +25,7 @@ CREATE FUNCTION evil.cowrie_normalize_ip(text) RETURNS text LANGUAGE sql AS $$ I
 CREATE TABLE evil.ip_inventory (ip_address varchar(45));
 CREATE TABLE evil.session_summaries (session_id varchar(64));
 GRANT USAGE ON SCHEMA evil TO PUBLIC;
-SELECT plan(14);
+SELECT plan(15);
 -- pgTAP itself is not hardened, so the hostile path is set only around our calls.
 SET search_path = evil, public, pg_catalog;
 
@@ -56,8 +56,11 @@ SELECT is((SELECT pg_catalog.count(*) FROM pg_proc p JOIN pg_depend d ON d.objid
 SELECT is((SELECT pg_catalog.count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cowrie_snapshot'
            WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c') AND p.proname NOT LIKE '%trigger'
-             AND (p.provolatile <> 'i' OR p.proparallel <> 's') AND p.proname NOT IN ('cowrie_lookup_snapshots')), 0::bigint,
-          'C functions are IMMUTABLE PARALLEL SAFE (the lookup is STABLE)');
+             AND (p.provolatile <> 'i' OR p.proparallel <> 's') AND p.proname NOT IN ('cowrie_lookup_snapshots', 'cowrie_as_owner')), 0::bigint,
+          'C functions are IMMUTABLE PARALLEL SAFE (the lookup is STABLE, cowrie_as_owner VOLATILE)');
+SELECT ok((SELECT p.provolatile = 'v' AND p.proparallel = 'u' AND NOT has_function_privilege('public', p.oid, 'EXECUTE')
+           FROM pg_proc p WHERE p.oid = 'public.cowrie_as_owner(regclass, regprocedure, jsonb)'::regprocedure),
+          'cowrie_as_owner is VOLATILE PARALLEL UNSAFE and not executable by PUBLIC');
 SELECT is((SELECT trusted FROM pg_available_extension_versions WHERE name = 'cowrie_snapshot' AND version = '1.1'), false, 'not a trusted extension');
 
 -- Privileges: a role without UPDATE on session_summaries.

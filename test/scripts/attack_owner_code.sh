@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.."
 . test/lib/tap.sh
 PSQL="$PSQL -v VERBOSITY=verbose"
 N=${ATTACK_OWNER_N:-200}
-APP=oc_app SQUAT=oc_squat
+APP=oc_app SQUAT=oc_squat MEMBER=oc_member
 DBS="oc_ipinv oc_asninv oc_rawview oc_rawlater oc_owner"
 
 dba() { PGOPTIONS="-c client_min_messages=warning" $PSQL "$@"; }
@@ -24,7 +24,7 @@ as_role() { local r=$1; shift; PGOPTIONS="-c client_min_messages=warning" $PSQL 
 q() { dba -At -d "$1" -c "$2" 2>/dev/null; }
 drop_all() {
 	for db in $DBS; do dba -d postgres -c "DROP DATABASE IF EXISTS $db"; done
-	for r in $APP $SQUAT; do dba -d postgres -c "DROP ROLE IF EXISTS $r"; done
+	for r in $MEMBER $APP $SQUAT; do dba -d postgres -c "DROP ROLE IF EXISTS $r"; done
 }
 trap '[ "${ATTACK_KEEP:-0}" = 1 ] || drop_all >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 drop_all >/dev/null 2>&1
@@ -161,8 +161,27 @@ if new_db $db; then
 	ok $? "the owner's row and statement triggers ran, only as the owner ($ran)"
 	grep -q "oc_app_key evaluated as $APP" "$WORK/proc.out" && ! grep -q "oc_app_key evaluated as postgres" "$WORK/fn.out" "$WORK/proc.out"
 	ok $? "the owner's index expression was evaluated as the owner, never as the superuser"
+	# A member role of the owner: its batches run as the owner too.
+	dba -d postgres -c "CREATE ROLE $MEMBER LOGIN IN ROLE $APP" >/dev/null
+	as_role $APP -d $db -c 'ALTER TABLE session_summaries DISABLE TRIGGER cowrie_session_snapshot' \
+		-c 'UPDATE session_summaries SET snapshot_country = NULL WHERE session_id IN (SELECT session_id FROM session_summaries ORDER BY 1 LIMIT 20)' \
+		-c 'ALTER TABLE session_summaries ENABLE TRIGGER cowrie_session_snapshot' -c 'TRUNCATE public.oc_calls' >/dev/null 2>&1
+	got=$(as_role $MEMBER -At -d $db -c 'SELECT cowrie_backfill(1000)' 2>"$WORK/err")
+	ran=$(q $db "SELECT string_agg(DISTINCT who, ',') FROM public.oc_calls")
+	[ "$got" = 20 ] && [ "$ran" = "$APP" ]
+	ok $? "a member role of the owner backfills 20 sessions ($got), the owner's triggers run as the owner ($ran)"
 	[ "$(supers $db)" = 0 ]
 	ok $? "no role became superuser"
+
+	# cowrie_as_owner runs only the extension's jsonb steps, and only for whom it was granted to.
+	for step in 'pg_catalog.jsonb_strip_nulls(jsonb)' 'public.cowrie_migrate()' 'public.oc_evil(text)'; do
+		e=$(error_of $db "SELECT cowrie_as_owner('session_summaries', '$step', '{}')")
+		[ "${e%% *}" = 42501 ]
+		ok $? "cowrie_as_owner refuses $step with 42501 (${e:-no error})"
+	done
+	e=$(as_role $SQUAT -d $db -v VERBOSITY=verbose -c "SELECT cowrie_as_owner('session_summaries', 'public.cowrie_backfill_run_batch_step(jsonb)', '{}')" 2>&1 | sed -nE 's/^ERROR:  ([0-9A-Z]{5}): (.*)$/\1 \2/p')
+	[ "${e%% *}" = 42501 ] && echo "$e" | grep -q 'cowrie_as_owner'
+	ok $? "another role may not execute cowrie_as_owner (${e:-no error})"
 fi
 
 echo "1..$n"
