@@ -84,6 +84,25 @@ BEGIN
                       (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = sessions)),
                   HINT = 'The migration needs cowrieprocessor''s session_summaries table; nothing was changed.';
     END IF;
+    -- Snapshot columns someone added before: the trigger and the backfill
+    -- write them, so they must have the types those write.
+    SELECT pg_catalog.array_agg(pg_catalog.format('%s is %s', a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum)
+      INTO foreign_code
+    FROM pg_catalog.pg_attribute a
+    JOIN (VALUES ('source_ip', ARRAY['pg_catalog.varchar', 'pg_catalog.text']::regtype[]),
+                 ('snapshot_asn', ARRAY['pg_catalog.int4']::regtype[]),
+                 ('snapshot_country', ARRAY['pg_catalog.varchar', 'pg_catalog.text', 'pg_catalog.bpchar']::regtype[]),
+                 ('snapshot_ip_type', ARRAY['pg_catalog.text', 'pg_catalog.varchar']::regtype[]),
+                 ('enrichment_at', ARRAY['pg_catalog.timestamptz']::regtype[])) w(col, types)
+      ON w.col = a.attname
+    WHERE a.attrelid = sessions AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid::regtype <> ALL (w.types);
+    IF foreign_code IS NOT NULL THEN
+        RAISE EXCEPTION 'cowrie_snapshot: session_summaries has snapshot columns of the wrong type'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.array_to_string(foreign_code, ', ') || '; expected source_ip varchar or text, snapshot_asn integer, snapshot_country varchar, text or char, snapshot_ip_type text or varchar, enrichment_at timestamptz.',
+                  HINT = 'Convert them (ALTER TABLE session_summaries ALTER COLUMN ... TYPE ...) or drop them if they hold nothing; nothing was changed.';
+    END IF;
+    foreign_code := '{}';
     FOREACH rel IN ARRAY ARRAY[pg_catalog.to_regclass('@extschema@.ip_inventory'), pg_catalog.to_regclass('@extschema@.asn_inventory'),
                                pg_catalog.to_regclass('@extschema@.raw_events'), pg_catalog.to_regclass('@extschema@.schema_state')] LOOP
         CONTINUE WHEN rel IS NULL;
