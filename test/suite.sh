@@ -100,4 +100,13 @@ for t in test/scripts/*.sh; do
 done
 record "scripts" "$p" "$f"
 
+# No backend crashed during the whole run (faults.sh kills some with SIGKILL on purpose).
+crashes=$(grep -E 'terminated by signal' "$WORK/server.log" | grep -vE 'signal 9: Killed')
+if [ -z "$crashes" ]; then
+	record "server log: no backend terminated by a signal but the SIGKILLs faults.sh sends" 1 0
+else
+	echo "$crashes" | head -n 20
+	record "server log: backends terminated by a signal" 0 1
+fi
+
 finish
