@@ -83,6 +83,34 @@ $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_create_index(text, text, text) IS
 'Internal: CREATE INDEX name ON table spec, or adopts the same valid index on that table; refuses any other object of that name (55000)';
 
+-- The migration's triggers are found by name; one of that name calling
+-- another function (made by a role with the TRIGGER privilege) would be taken
+-- for the extension's and the extension's never installed.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_check_trigger_name(table_name text, trigger_name text, function_name text) RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    tbl regclass := table_name::regclass;
+    fn regprocedure := function_name::regprocedure;
+    other regprocedure;
+BEGIN
+    SELECT t.tgfoid INTO other FROM pg_catalog.pg_trigger t
+    WHERE t.tgrelid = tbl AND t.tgname = trigger_name AND t.tgfoid <> fn;
+    IF FOUND THEN
+        RAISE EXCEPTION 'cowrie_snapshot: trigger % on % is not the extension''s', pg_catalog.quote_ident(trigger_name), tbl
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('It executes %s (owner %s); the extension''s executes %s.',
+                                             other, (SELECT p.proowner::regrole FROM pg_catalog.pg_proc p WHERE p.oid = other), fn),
+                  HINT = pg_catalog.format('Drop or rename it (ALTER TRIGGER %I ON %s RENAME TO ...), then run the migration '
+                                           'again: CREATE EXTENSION, ALTER EXTENSION cowrie_snapshot UPDATE or SELECT cowrie_migrate().',
+                                           trigger_name, tbl);
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_check_trigger_name(text, text, text) IS
+'Internal: refuses (55000) a trigger of the extension''s name on the table that executes another function';
+
 -- Tables holding user data are never extension members: DROP EXTENSION keeps
 -- them, pg_dump dumps them.
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_disown_tables() RETURNS void

@@ -39,6 +39,7 @@ BEGIN
         'cowrie_backfill_run_walk(@extschema@.cowrie_backfill_run)',
         'cowrie_backfill_step(integer, tid, bigint, tid, boolean, boolean)',
         'cowrie_backfill_unlock()',
+        'cowrie_check_trigger_name(text, text, text)',
         'cowrie_create_index(text, text, text)',
         'cowrie_disown_tables()',
         'cowrie_enrichment_facts(json)',

@@ -14,7 +14,7 @@
 cd "$(dirname "$0")/../.."
 . test/lib/tap.sh
 PL=cowrie_planted_names
-DBS="pn_base pn_idx pn_upd11 pn_upd10 pn_fresh pn_bf"
+DBS="pn_base pn_idx pn_trg pn_upd11 pn_upd10 pn_fresh pn_bf"
 
 drop_all() {
 	for db in $DBS; do $PSQL -d postgres -c "DROP DATABASE IF EXISTS $db" 2>/dev/null; done
@@ -94,6 +94,25 @@ show
 ok $? "all 15 indexes of the migration exist and are valid"
 superuser pn_idx 'SELECT cowrie_migrate()'
 ok $? "a second migration adopts every index the first made (their definitions are as this server prints them)"
+show
+
+# The migration's triggers are found by name too: one of that name made by a
+# role with the TRIGGER privilege is refused, not taken for the extension's.
+copy pn_trg
+q pn_trg "GRANT TRIGGER ON session_summaries TO $PL" >/dev/null
+as_planter pn_trg "CREATE FUNCTION public.planted_trg() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+                   CREATE TRIGGER cowrie_session_snapshot BEFORE INSERT OR UPDATE ON public.session_summaries
+                   FOR EACH ROW WHEN (NEW.session_id IS NULL) EXECUTE FUNCTION public.planted_trg()" >/dev/null
+superuser pn_trg 'CREATE EXTENSION cowrie_snapshot'; rc=$?
+[ $rc -ne 0 ] && has 'ERROR:  55000: cowrie_snapshot: trigger cowrie_session_snapshot on public.session_summaries is not the extension' &&
+	has "It executes public.planted_trg() (owner $PL)" && ! installed pn_trg &&
+	[ "$(q pn_trg "SELECT count(*) FROM pg_trigger WHERE tgname = 'cowrie_session_snapshot' AND tgfoid = 'public.planted_trg()'::regprocedure")" = 1 ]
+ok $? "a trigger named cowrie_session_snapshot executing another function: refused with 55000 (it was neither taken for ours nor dropped)"
+show
+q pn_trg "DROP TRIGGER cowrie_session_snapshot ON session_summaries" >/dev/null
+superuser pn_trg 'CREATE EXTENSION cowrie_snapshot' &&
+	[ "$(q pn_trg "SELECT tgfoid::regprocedure FROM pg_trigger WHERE tgname = 'cowrie_session_snapshot'")" = cowrie_session_snapshot_trigger\(\) ]
+ok $? "once it is dropped, the migration installs the extension's trigger"
 show
 
 # --- Finding 11 (a): routines new in 1.2 planted before the update ---------------
