@@ -31,9 +31,9 @@ BEGIN
             created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
             updated_at timestamptz NOT NULL DEFAULT pg_catalog.now());
     END IF;
-    PERFORM @extschema@.cowrie_create_index('idx_asn_org_name', '@extschema@.asn_inventory (organization_name)');
-    PERFORM @extschema@.cowrie_create_index('idx_asn_type', '@extschema@.asn_inventory (asn_type)');
-    PERFORM @extschema@.cowrie_create_index('idx_asn_session_count', '@extschema@.asn_inventory (total_session_count DESC)');
+    PERFORM @extschema@.cowrie_create_index('idx_asn_org_name', '@extschema@.asn_inventory', 'USING btree (organization_name)');
+    PERFORM @extschema@.cowrie_create_index('idx_asn_type', '@extschema@.asn_inventory', 'USING btree (asn_type)');
+    PERFORM @extschema@.cowrie_create_index('idx_asn_session_count', '@extschema@.asn_inventory', 'USING btree (total_session_count DESC)');
 
     WITH latest AS (
         SELECT DISTINCT ON (asn) asn, session_id FROM pg_temp.cowrie_migrate_facts

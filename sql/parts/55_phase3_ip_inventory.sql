@@ -109,12 +109,14 @@ BEGIN
             RAISE NOTICE 'cowrie_snapshot: ip_inventory has negative session_count values; ip_inventory_session_count_check left NOT VALID';
         END IF;
     END IF;
-    PERFORM @extschema@.cowrie_create_index('idx_ip_current_asn', '@extschema@.ip_inventory (current_asn)');
-    PERFORM @extschema@.cowrie_create_index('idx_ip_geo_country', '@extschema@.ip_inventory (geo_country)');
-    PERFORM @extschema@.cowrie_create_index('idx_ip_session_count', '@extschema@.ip_inventory (session_count DESC)');
-    PERFORM @extschema@.cowrie_create_index('idx_ip_enrichment_updated', '@extschema@.ip_inventory (enrichment_updated_at)');
-    PERFORM @extschema@.cowrie_create_index('idx_ip_staleness_active',
-        '@extschema@.ip_inventory (enrichment_updated_at, last_seen) WHERE enrichment_updated_at IS NOT NULL');
+    PERFORM @extschema@.cowrie_create_index('idx_ip_current_asn', '@extschema@.ip_inventory', 'USING btree (current_asn)');
+    PERFORM @extschema@.cowrie_create_index('idx_ip_geo_country', '@extschema@.ip_inventory', 'USING btree (geo_country)');
+    PERFORM @extschema@.cowrie_create_index('idx_ip_session_count', '@extschema@.ip_inventory', 'USING btree (session_count DESC)');
+    PERFORM @extschema@.cowrie_create_index('idx_ip_enrichment_updated', '@extschema@.ip_inventory', 'USING btree (enrichment_updated_at)');
+    PERFORM @extschema@.cowrie_create_index('idx_ip_staleness_active', '@extschema@.ip_inventory',
+        'USING btree (enrichment_updated_at, last_seen) WHERE (enrichment_updated_at IS NOT NULL)');
+    PERFORM @extschema@.cowrie_check_trigger_name('@extschema@.ip_inventory', 'cowrie_inventory_types',
+                                                  '@extschema@.cowrie_inventory_types_trigger()');
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid = inv AND t.tgname = 'cowrie_inventory_types') THEN
         CREATE TRIGGER cowrie_inventory_types
             BEFORE INSERT OR UPDATE OF enrichment, ip_types ON @extschema@.ip_inventory

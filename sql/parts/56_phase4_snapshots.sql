@@ -66,16 +66,16 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
     -- Built after the rows are filled: one index build instead of index maintenance per row.
-    PERFORM @extschema@.cowrie_create_index('idx_session_source_ip', '@extschema@.session_summaries (source_ip)');
-    PERFORM @extschema@.cowrie_create_index('idx_session_snapshot_asn', '@extschema@.session_summaries (snapshot_asn)');
-    PERFORM @extschema@.cowrie_create_index('idx_session_snapshot_country', '@extschema@.session_summaries (snapshot_country)');
-    PERFORM @extschema@.cowrie_create_index('idx_session_first_event_brin', '@extschema@.session_summaries USING brin (first_event_at)');
-    PERFORM @extschema@.cowrie_create_index('idx_session_last_event_brin', '@extschema@.session_summaries USING brin (last_event_at)');
+    PERFORM @extschema@.cowrie_create_index('idx_session_source_ip', '@extschema@.session_summaries', 'USING btree (source_ip)');
+    PERFORM @extschema@.cowrie_create_index('idx_session_snapshot_asn', '@extschema@.session_summaries', 'USING btree (snapshot_asn)');
+    PERFORM @extschema@.cowrie_create_index('idx_session_snapshot_country', '@extschema@.session_summaries', 'USING btree (snapshot_country)');
+    PERFORM @extschema@.cowrie_create_index('idx_session_first_event_brin', '@extschema@.session_summaries', 'USING brin (first_event_at)');
+    PERFORM @extschema@.cowrie_create_index('idx_session_last_event_brin', '@extschema@.session_summaries', 'USING brin (last_event_at)');
     -- The backfill's completion finds sessions without a type or an ASN by IP (71_backfill_completion.sql).
-    PERFORM @extschema@.cowrie_create_index('idx_session_source_ip_no_type',
-        '@extschema@.session_summaries (source_ip) WHERE snapshot_ip_type IS NULL');
-    PERFORM @extschema@.cowrie_create_index('idx_session_source_ip_no_asn',
-        '@extschema@.session_summaries (source_ip) WHERE snapshot_asn IS NULL');
+    PERFORM @extschema@.cowrie_create_index('idx_session_source_ip_no_type', '@extschema@.session_summaries',
+        'USING btree (source_ip) WHERE (snapshot_ip_type IS NULL)');
+    PERFORM @extschema@.cowrie_create_index('idx_session_source_ip_no_asn', '@extschema@.session_summaries',
+        'USING btree (source_ip) WHERE (snapshot_asn IS NULL)');
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_migrate_session_indexes() IS 'Internal: v16 session indexes';

@@ -82,6 +82,10 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
+    -- A trigger of that name that is not this extension's (a role with the
+    -- TRIGGER privilege can make one) is refused, never taken for ours.
+    PERFORM @extschema@.cowrie_check_trigger_name('@extschema@.session_summaries', 'cowrie_session_snapshot',
+                                                  '@extschema@.cowrie_session_snapshot_trigger()');
     -- 1.0 and 1.1 fired it WHEN (NEW.snapshot_country IS NULL), which hid the
     -- invalid values a loader writes from it: the trigger now decides itself.
     IF EXISTS (SELECT FROM pg_catalog.pg_trigger t
