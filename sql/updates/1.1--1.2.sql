@@ -18,6 +18,7 @@ BEGIN
     INTO found_routines
     FROM pg_catalog.unnest(ARRAY[
         -- routines of 1.2: begin
+        'cowrie_as_owner(regclass, regprocedure, jsonb)',
         'cowrie_backfill(integer, integer, boolean, boolean)',
         'cowrie_backfill_commit(integer, integer, boolean, text)',
         'cowrie_backfill_commit_finish(@extschema@.cowrie_backfill_run)',
@@ -29,6 +30,8 @@ BEGIN
         'cowrie_backfill_lock()',
         'cowrie_backfill_range_blocks(@extschema@.cowrie_backfill_run, bigint)',
         'cowrie_backfill_run_add(@extschema@.cowrie_backfill_run, @extschema@.cowrie_backfill_batch)',
+        'cowrie_backfill_run_batch(@extschema@.cowrie_backfill_run, integer, boolean, boolean)',
+        'cowrie_backfill_run_batch_step(jsonb)',
         'cowrie_backfill_run_choose_completion(@extschema@.cowrie_backfill_run)',
         'cowrie_backfill_run_detail(@extschema@.cowrie_backfill_run, boolean)',
         'cowrie_backfill_run_finish(@extschema@.cowrie_backfill_run, boolean)',
@@ -40,6 +43,7 @@ BEGIN
         'cowrie_backfill_step(integer, tid, bigint, tid, boolean, boolean)',
         'cowrie_backfill_unlock()',
         'cowrie_check_trigger_name(text, text, text)',
+        'cowrie_check_trusted_table(regclass)',
         'cowrie_create_index(text, text, text)',
         'cowrie_disown_tables()',
         'cowrie_enrichment_facts(json)',
@@ -48,6 +52,7 @@ BEGIN
         'cowrie_event_ip(jsonb)',
         'cowrie_extract_ip(json)',
         'cowrie_extract_ip(jsonb)',
+        'cowrie_foreign_code(regclass)',
         'cowrie_has_column(regclass, text)',
         'cowrie_has_constraint(regclass, text)',
         'cowrie_inventory_types_trigger()',
@@ -59,6 +64,7 @@ BEGIN
         'cowrie_jsonb_safe(jsonb)',
         'cowrie_lookup_snapshots(text[])',
         'cowrie_migrate()',
+        'cowrie_migrate_check_objects()',
         'cowrie_migrate_foreign_keys()',
         'cowrie_migrate_generated_columns(text[])',
         'cowrie_migrate_ip_inventory_ddl()',

@@ -104,8 +104,8 @@ as_planter pn_trg "CREATE FUNCTION public.planted_trg() RETURNS trigger LANGUAGE
                    CREATE TRIGGER cowrie_session_snapshot BEFORE INSERT OR UPDATE ON public.session_summaries
                    FOR EACH ROW WHEN (NEW.session_id IS NULL) EXECUTE FUNCTION public.planted_trg()" >/dev/null
 superuser pn_trg 'CREATE EXTENSION cowrie_snapshot'; rc=$?
-[ $rc -ne 0 ] && has 'ERROR:  55000: cowrie_snapshot: trigger cowrie_session_snapshot on public.session_summaries is not the extension' &&
-	has "It executes public.planted_trg() (owner $PL)" && ! installed pn_trg &&
+# Refused as another role's code the migration would run, or as not the extension's trigger.
+[ $rc -ne 0 ] && has 'ERROR:  55000: cowrie_snapshot: ' && has 'public.planted_trg() ' && ! installed pn_trg &&
 	[ "$(q pn_trg "SELECT count(*) FROM pg_trigger WHERE tgname = 'cowrie_session_snapshot' AND tgfoid = 'public.planted_trg()'::regprocedure")" = 1 ]
 ok $? "a trigger named cowrie_session_snapshot executing another function: refused with 55000 (it was neither taken for ours nor dropped)"
 show
