@@ -182,6 +182,20 @@ done <<-'EOF'
 	enrichment_at|timestamp|enrichment_at AT TIME ZONE 'UTC'|yes
 EOF
 
+# --- The trigger's cached probe in one backend: extension re-created, inventory replaced
+fresh
+dba -d $DB -v ON_ERROR_STOP=1 -c 'SET client_min_messages = debug1' -c "$(printf "$INSERT" ct-p1)" \
+	-c 'DROP EXTENSION cowrie_snapshot' -c 'CREATE EXTENSION cowrie_snapshot SCHEMA public' -c "$(printf "$INSERT" ct-p2)" \
+	-c 'ALTER TABLE ip_inventory RENAME TO ip_inventory_old' \
+	-c "CREATE TABLE ip_inventory AS SELECT enrichment_updated_at, ip_types, enrichment, 'DE'::varchar(2) AS geo_country, current_asn, ip_address FROM ip_inventory_old" \
+	-c "$(printf "$INSERT" ct-p3)" >"$WORK/plan" 2>&1
+rc=$?
+[ $rc = 0 ] && [ "$(grep -c 'inventory probe prepared' "$WORK/plan")" = 2 ] &&
+	[ "$(q $DB "$SNAP 'ct-p1'")" = "$REF" ] && [ "$(q $DB "$SNAP 'ct-p2'")" = "$REF" ]
+ok $? "one backend: the probe is prepared again after DROP and CREATE EXTENSION, and fills the snapshot ($(grep -c 'inventory probe prepared' "$WORK/plan") prepared)"
+[ $rc = 0 ] && [ "$(q $DB "$SNAP 'ct-p3'")" = "$(echo "$REF" | sed 's/|NL|/|DE|/')" ]
+ok $? "ip_inventory replaced by another table (new oid, other column order): the cached probe reads the new one ($(q $DB "$SNAP 'ct-p3'"))"
+
 # --- The server survived all of it ------------------------------------------
 wait_up; ok $? "the server is up"
 c=$(crashes)
