@@ -85,6 +85,7 @@ typedef struct lookup_state
 	SPIPlanPtr	scan;			/* every row */
 	double		inventory_rows; /* the planner's estimate for scan */
 	Size		budget;			/* bytes of keys per batch */
+	int			batches;		/* matched so far (DEBUG1 says each) */
 	key_batch	batch;
 	MemoryContext batchcxt;		/* the batch's keys; reset per batch */
 	MemoryContext chunkcxt;		/* the chunk's texts and array; reset per chunk */
@@ -126,6 +127,18 @@ planned_rows(SPIPlanPtr plan)
 		rows = linitial_node(PlannedStmt, cplan->stmt_list)->planTree->plan_rows;
 	ReleaseCachedPlan(cplan, NULL);
 	return rows;
+}
+
+/* The query casts every column; checked again, since a datum read as another type crashes. */
+static void
+check_result(TupleDesc desc)
+{
+	if (SPI_gettypeid(desc, 1) != TEXTOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("cowrie_lookup_snapshots: inventory column 1 is of type %s, not text",
+						format_type_be(SPI_gettypeid(desc, 1)))));
+	cowrie_inventory_check_result(desc, 2, "cowrie_lookup_snapshots");
 }
 
 /* One inventory row into the tuplestore. */
@@ -187,6 +200,7 @@ flush_chunk(lookup_state *st)
 	rc = SPI_execute_plan(st->probe, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "cowrie_lookup_snapshots: inventory probe failed: %s", SPI_result_code_string(rc));
+	check_result(SPI_tuptable->tupdesc);
 	for (r = 0; r < SPI_processed; r++)
 		emit_row(st, SPI_tuptable->vals[r], SPI_tuptable->tupdesc);
 	SPI_freetuptable(SPI_tuptable);
@@ -279,6 +293,7 @@ scan_batch(lookup_state *st)
 		SPI_cursor_fetch(portal, true, PROBE_CHUNK);
 		if (SPI_processed == 0)
 			break;
+		check_result(SPI_tuptable->tupdesc);
 		for (r = 0; r < SPI_processed; r++)
 		{
 			HeapTuple	tup = SPI_tuptable->vals[r];
@@ -322,6 +337,9 @@ flush_batch(lookup_state *st)
 
 	if (keys == 0)
 		return;
+	st->batches++;
+	elog(DEBUG1, "cowrie_lookup_snapshots: batch %d, %.0f keys, %s", st->batches, keys,
+		 st->inventory_rows >= 0 && st->inventory_rows < SCAN_RATIO * keys ? "one pass over the inventory" : "index probes");
 	if (st->inventory_rows >= 0 && st->inventory_rows < SCAN_RATIO * keys)
 		scan_batch(st);
 	else
@@ -445,8 +463,7 @@ cowrie_lookup_snapshots(PG_FUNCTION_ARGS)
 	Tuplesortstate *v4 = NULL,
 			   *v6 = NULL;
 	lookup_state *st;
-	char	   *relname,
-			   *probe_sql,
+	char	   *probe_sql,
 			   *scan_sql;
 	Oid			argtypes[1] = {TEXTARRAYOID};
 
@@ -493,9 +510,7 @@ cowrie_lookup_snapshots(PG_FUNCTION_ARGS)
 	if (v4 == NULL && v6 == NULL)
 		return (Datum) 0;
 
-	relname = cowrie_inventory_relname();
-	scan_sql = psprintf("SELECT ip_address::pg_catalog.text, current_asn, geo_country::pg_catalog.text, "
-						"ip_types, enrichment, enrichment_updated_at FROM %s", relname);
+	scan_sql = cowrie_inventory_select(cowrie_extension_schema(), true);
 	probe_sql = psprintf("%s WHERE ip_address OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.varchar[])", scan_sql);
 	st = palloc0(sizeof(lookup_state));
 	st->rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -526,6 +541,5 @@ cowrie_lookup_snapshots(PG_FUNCTION_ARGS)
 	pfree(st);
 	pfree(probe_sql);
 	pfree(scan_sql);
-	pfree(relname);
 	return (Datum) 0;
 }

@@ -8,10 +8,12 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/timestamp.h"
 
 #include "compat.h"
 #include "cowrie_iptype.h"
@@ -77,13 +79,73 @@ cowrie_snapshot_compute(text *ip, const cowrie_inventory_row *inv,
 	*ip_type = out->ip_type_isnull ? NULL : type;
 }
 
-char *
-cowrie_inventory_relname(void)
+Oid
+cowrie_extension_schema(void)
 {
-	Oid			ext = get_extension_oid("cowrie_snapshot", false);
-	char	   *schema = get_namespace_name(cowrie_get_extension_schema(ext));
+	return cowrie_get_extension_schema(get_extension_oid("cowrie_snapshot", false));
+}
 
-	return quote_qualified_identifier(schema, "ip_inventory");
+char *
+cowrie_inventory_select(Oid schema, bool with_ip)
+{
+	const char *nsp = quote_identifier(get_namespace_name(schema));
+
+	return psprintf("SELECT %scurrent_asn::pg_catalog.int4, geo_country::pg_catalog.text, "
+					"ip_types::pg_catalog.text[], enrichment::pg_catalog.jsonb, "
+					"%s.cowrie_utc(enrichment_updated_at) FROM %s.ip_inventory",
+					with_ip ? "ip_address::pg_catalog.text, " : "", nsp, nsp);
+}
+
+/*
+ * The SQL casts already give these types; checked again because reading a
+ * datum as another type crashes the server.
+ */
+void
+cowrie_inventory_check_result(TupleDesc desc, int first, const char *caller)
+{
+	static const Oid expected[5] = {INT4OID, TEXTOID, TEXTARRAYOID, JSONBOID, TIMESTAMPTZOID};
+	int			i;
+
+	if (desc->natts != first - 1 + 5)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s: the inventory query returned %d columns, not %d", caller, desc->natts, first - 1 + 5)));
+	for (i = 0; i < 5; i++)
+	{
+		Oid			got = SPI_gettypeid(desc, first + i);
+
+		if (got != expected[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("%s: inventory column %d is of type %s, not %s", caller, first + i,
+							format_type_be(got), format_type_be(expected[i])),
+					 errdetail("The inventory query casts each column to the type the C code reads."),
+					 errhint("Give ip_inventory the column types the v16 migration creates.")));
+	}
+}
+
+/*
+ * cowrie_utc(timestamp or timestamptz) -> timestamptz, and
+ * cowrie_utc_as(timestamp or timestamptz, timestamptz) -> its first
+ * argument's type: a timestamp without time zone is UTC's wall clock, as
+ * the migration converts one (AT TIME ZONE 'UTC'), so trigger, lookup and
+ * backfill store the same instant under any TimeZone. Both types count
+ * microseconds from 2000-01-01 00:00, so UTC's reading is the same integer.
+ */
+PG_FUNCTION_INFO_V1(cowrie_utc);
+Datum
+cowrie_utc(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+}
+
+PG_FUNCTION_INFO_V1(cowrie_utc_as);
+Datum
+cowrie_utc_as(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(PG_GETARG_DATUM(1));
 }
 
 /*

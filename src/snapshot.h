@@ -27,7 +27,17 @@ typedef struct cowrie_inventory_row
 void		cowrie_snapshot_compute(text *ip, const cowrie_inventory_row *inv,
 									cowrie_snapshot *out, text **ip_type);
 
-/* Schema-qualified name of the extension's ip_inventory, quoted. */
-char	   *cowrie_inventory_relname(void);
+/* The extension's schema (where ip_inventory and session_summaries live). */
+Oid			cowrie_extension_schema(void);
+
+/*
+ * SELECT of the inventory columns the rule reads, each cast to the type the
+ * C code reads it as (ip_address first when with_ip), FROM schema's
+ * ip_inventory. A timestamp without time zone is read as UTC (cowrie_utc).
+ */
+char	   *cowrie_inventory_select(Oid schema, bool with_ip);
+
+/* Errors out unless the columns from first on are int4, text, text[], jsonb, timestamptz. */
+void		cowrie_inventory_check_result(TupleDesc desc, int first, const char *caller);
 
 #endif

@@ -11,12 +11,16 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/rel.h"
 
 #include "cowrie_iptype.h"
@@ -36,10 +40,26 @@ typedef struct session_columns
 	int			enrichment_at;
 } session_columns;
 
+/* The types the trigger reads and writes each session column as. */
+static const Oid text_types[] = {TEXTOID, VARCHAROID};
+static const Oid country_types[] = {TEXTOID, VARCHAROID, BPCHAROID};
+static const Oid json_types[] = {JSONOID, JSONBOID};
+static const Oid int4_types[] = {INT4OID};
+static const Oid time_types[] = {TIMESTAMPTZOID, TIMESTAMPOID};
+
+/*
+ * The column's number, after checking its type: the trigger may be attached
+ * to any table, and a datum read or written as another type crashes the
+ * server. A length limit too short for what the trigger writes is refused
+ * too (the executor does not check a BEFORE trigger's values against it).
+ */
 static int
-column(TupleDesc desc, const char *name, Relation rel)
+column(TupleDesc desc, const char *name, Relation rel, const Oid *types, int ntypes,
+	   const char *expected, int min_length)
 {
 	int			attnum = SPI_fnumber(desc, name);
+	Form_pg_attribute att;
+	int			i;
 
 	if (attnum <= 0)
 		ereport(ERROR,
@@ -47,7 +67,37 @@ column(TupleDesc desc, const char *name, Relation rel)
 				 errmsg("cowrie_session_snapshot_trigger: column \"%s\" of \"%s\" not found",
 						name, RelationGetRelationName(rel)),
 				 errhint("The trigger belongs on session_summaries after the v16 migration.")));
+	att = TupleDescAttr(desc, attnum - 1);
+	for (i = 0; i < ntypes; i++)
+		if (att->atttypid == types[i])
+			break;
+	if (i == ntypes ||
+		(att->atttypmod >= 0 && att->atttypmod - VARHDRSZ < min_length) ||
+		(att->atttypid == BPCHAROID && att->atttypmod >= 0 && att->atttypmod - VARHDRSZ != min_length))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("cowrie_session_snapshot_trigger: column \"%s\" of \"%s\" is of type %s",
+						name, RelationGetRelationName(rel), format_type_with_typemod(att->atttypid, att->atttypmod)),
+				 errdetail("The trigger reads and writes \"%s\" as %s.", name, expected),
+				 errhint("The trigger belongs on session_summaries with the column types the v16 migration creates.")));
 	return attnum;
+}
+
+/* A text value the trigger writes, refused like the column's own input would refuse it. */
+static Datum
+fitting_text(TupleDesc desc, int attnum, text *value)
+{
+	Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+
+	if (att->atttypmod >= 0 &&
+		pg_mbstrlen_with_len(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value)) > att->atttypmod - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("cowrie_session_snapshot_trigger: value too long for column \"%s\" (%s)",
+						NameStr(att->attname), format_type_with_typemod(att->atttypid, att->atttypmod)),
+				 errdetail("The value is \"%s\".", text_to_cstring(value)),
+				 errhint("Widen the column.")));
+	return PointerGetDatum(value);
 }
 
 /* The session's IP, canonical (cowrie_session_ip), or NULL. */
@@ -77,84 +127,116 @@ valid_text(HeapTuple tup, TupleDesc desc, int attnum, bool (*valid) (const char 
 }
 
 /*
- * The inventory probe, prepared once per backend and session table: finding
- * the extension's schema and planning the query cost more than running it,
- * and the trigger runs for every session the loader writes. The plan cache
- * replans it after DDL on ip_inventory.
+ * The inventory probe, prepared once per backend, trigger function and
+ * session table: finding the extension's schema and planning the query cost
+ * more than running it, and the trigger runs for every session the loader
+ * writes. The plan cache replans it after DDL on ip_inventory (by name, so a
+ * recreated table is found); a re-created extension has a new function oid,
+ * so its schema is looked up and the query prepared again.
  */
 static SPIPlanPtr inventory_plan = NULL;
+static Oid	inventory_plan_function = InvalidOid;
 static Oid	inventory_plan_table = InvalidOid;
+static Oid	inventory_plan_schema = InvalidOid;
 
 static SPIPlanPtr
-inventory_probe(Relation sessions)
+inventory_probe(Relation sessions, Oid function)
 {
 	Oid			argtypes[1] = {TEXTOID};
+	Oid			schema;
 	SPIPlanPtr	plan;
 
-	if (inventory_plan != NULL && inventory_plan_table == RelationGetRelid(sessions))
+	if (inventory_plan != NULL && inventory_plan_function == function &&
+		inventory_plan_table == RelationGetRelid(sessions))
 		return inventory_plan;
-	plan = SPI_prepare(psprintf("SELECT current_asn, geo_country::pg_catalog.text, ip_types, "
-								"enrichment, enrichment_updated_at FROM %s "
-								"WHERE ip_address OPERATOR(pg_catalog.=) $1::pg_catalog.varchar",
-								cowrie_inventory_relname()),
+	/* Forgotten first: an error below must not leave a plan for another key. */
+	if (inventory_plan != NULL)
+	{
+		plan = inventory_plan;
+		inventory_plan = NULL;
+		SPI_freeplan(plan);
+	}
+	schema = cowrie_extension_schema();
+	plan = SPI_prepare(psprintf("%s WHERE ip_address OPERATOR(pg_catalog.=) $1::pg_catalog.varchar",
+								cowrie_inventory_select(schema, false)),
 					   1, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "cowrie_session_snapshot_trigger: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "cowrie_session_snapshot_trigger: SPI_keepplan failed");
-	if (inventory_plan != NULL)
-		SPI_freeplan(inventory_plan);
+	elog(DEBUG1, "cowrie_session_snapshot_trigger: inventory probe prepared for \"%s\"",
+		 RelationGetRelationName(sessions));
 	inventory_plan = plan;
+	inventory_plan_function = function;
 	inventory_plan_table = RelationGetRelid(sessions);
+	inventory_plan_schema = schema;
 	return plan;
 }
 
 /*
- * The probe runs as the owner of session_summaries, in a restricted security
- * context, as PostgreSQL's own foreign-key checks run as the referenced
- * table's owner: a loader that may write sessions needs no right on the
- * inventory. An error names the trigger and says what to grant.
+ * Context for any error of the probe; a GRANT hint only for a permission
+ * error. Runs while the error is being reported: no catalog access.
+ */
+static void
+probe_error_context(void *arg)
+{
+	Relation	sessions = (Relation) arg;
+
+	errcontext("trigger cowrie_session_snapshot on \"%s\" reading ip_inventory as its owner",
+			   RelationGetRelationName(sessions));
+	if (geterrcode() == ERRCODE_INSUFFICIENT_PRIVILEGE)
+		errhint("The trigger reads ip_inventory as the table's owner (as a foreign-key check reads the "
+				"referenced table): that role needs SELECT on ip_inventory and USAGE on its schema.");
+}
+
+/*
+ * The probe runs as the owner of ip_inventory, in a restricted security
+ * context, as PostgreSQL's foreign-key checks read the referenced table as
+ * its owner (ri_triggers.c): a loader that may write sessions needs no
+ * right on the inventory. An error aborts the (sub)transaction, which
+ * restores the user.
  */
 static int
-probe_as_owner(Relation sessions, Datum *args)
+probe_as_owner(Relation sessions, Oid function, Datum *args)
 {
-	Oid			owner = RelationGetForm(sessions)->relowner;
+	ErrorContextCallback errcallback;
+	SPIPlanPtr	plan;
+	HeapTuple	inventory;
+	Oid			owner;
 	Oid			save_userid;
 	int			save_sec_context;
-	MemoryContext caller = CurrentMemoryContext;
-	int			rc = 0;
+	int			rc;
+
+	errcallback.callback = probe_error_context;
+	errcallback.arg = (void *) sessions;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	plan = inventory_probe(sessions, function);
+	inventory = SearchSysCache2(RELNAMENSP, CStringGetDatum("ip_inventory"),
+								ObjectIdGetDatum(inventory_plan_schema));
+	if (!HeapTupleIsValid(inventory))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s.ip_inventory\" does not exist", get_namespace_name(inventory_plan_schema))));
+	owner = ((Form_pg_class) GETSTRUCT(inventory))->relowner;
+	ReleaseSysCache(inventory);
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	PG_TRY();
-	{
-		rc = SPI_execute_plan(inventory_probe(sessions), args, NULL, true, 1);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		SetUserIdAndSecContext(save_userid, save_sec_context);
-		MemoryContextSwitchTo(caller);
-		edata = CopyErrorData();
-		FlushErrorState();
-		edata->message = psprintf("trigger cowrie_session_snapshot on \"%s\": %s",
-								  RelationGetRelationName(sessions), edata->message);
-		if (edata->hint == NULL)
-			edata->hint = psprintf("The trigger reads ip_inventory as the owner of \"%s\" (role \"%s\"): "
-								   "GRANT SELECT ON ip_inventory TO that role.",
-								   RelationGetRelationName(sessions), GetUserNameFromId(owner, true));
-		ReThrowError(edata);
-	}
-	PG_END_TRY();
+						   SECURITY_NOFORCE_RLS | SECURITY_RESTRICTED_OPERATION);
+	rc = SPI_execute_plan(plan, args, NULL, true, 1);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
+	if (rc == SPI_OK_SELECT)
+		cowrie_inventory_check_result(SPI_tuptable->tupdesc, 1, "cowrie_session_snapshot_trigger");
+
+	error_context_stack = errcallback.previous;
 	return rc;
 }
 
 /* ip is canonical (cowrie_session_ip). */
 static void
-fetch_inventory(Relation sessions, text *ip, cowrie_inventory_row *inv, Datum *enrichment_at,
+fetch_inventory(Relation sessions, Oid function, text *ip, cowrie_inventory_row *inv, Datum *enrichment_at,
 				bool *enrichment_at_null)
 {
 	Datum		args[1];
@@ -164,7 +246,7 @@ fetch_inventory(Relation sessions, text *ip, cowrie_inventory_row *inv, Datum *e
 	inv->asn_isnull = true;
 	*enrichment_at_null = true;
 	args[0] = PointerGetDatum(ip);
-	rc = probe_as_owner(sessions, args);
+	rc = probe_as_owner(sessions, function, args);
 	if (rc != SPI_OK_SELECT || SPI_processed == 0)
 		return;
 	{
@@ -182,6 +264,7 @@ fetch_inventory(Relation sessions, text *ip, cowrie_inventory_row *inv, Datum *e
 		inv->ip_types = isnull ? NULL : DatumGetArrayTypeP(SPI_datumTransfer(d, false, -1));
 		d = SPI_getbinval(tup, desc, 4, &isnull);
 		inv->enrichment = isnull ? (Datum) 0 : SPI_datumTransfer(d, false, -1);
+		/* timestamptz (cowrie_utc): by value, the same integer in a timestamp column */
 		*enrichment_at = SPI_getbinval(tup, desc, 5, enrichment_at_null);
 	}
 }
@@ -220,8 +303,10 @@ cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
 	rel = trig->tg_relation;
 	desc = RelationGetDescr(rel);
 	tup = TRIGGER_FIRED_BY_UPDATE(trig->tg_event) ? trig->tg_newtuple : trig->tg_trigtuple;
-	cols.snapshot_country = column(desc, "snapshot_country", rel);
-	cols.snapshot_ip_type = column(desc, "snapshot_ip_type", rel);
+	cols.snapshot_country = column(desc, "snapshot_country", rel, country_types, lengthof(country_types),
+								   "text, varchar or char(2)", 2);
+	cols.snapshot_ip_type = column(desc, "snapshot_ip_type", rel, text_types, lengthof(text_types),
+								   "text or varchar", 0);
 
 	/*
 	 * A value the rule can never produce (a country that is not two letters
@@ -234,15 +319,16 @@ cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
 	type_absent = !valid_text(tup, desc, cols.snapshot_ip_type, cowrie_ip_type_valid, &type_null);
 	if (!country_absent && (type_null || !type_absent))
 		return PointerGetDatum(tup);
-	cols.source_ip = column(desc, "source_ip", rel);
-	cols.enrichment = column(desc, "enrichment", rel);
-	cols.snapshot_asn = column(desc, "snapshot_asn", rel);
-	cols.enrichment_at = column(desc, "enrichment_at", rel);
+	cols.source_ip = column(desc, "source_ip", rel, text_types, lengthof(text_types), "text or varchar", 0);
+	cols.enrichment = column(desc, "enrichment", rel, json_types, lengthof(json_types), "json or jsonb", 0);
+	cols.snapshot_asn = column(desc, "snapshot_asn", rel, int4_types, lengthof(int4_types), "integer", 0);
+	cols.enrichment_at = column(desc, "enrichment_at", rel, time_types, lengthof(time_types),
+								"timestamptz, or timestamp holding UTC", 0);
 
 	SPI_connect();
 	ip = session_ip(tup, desc, &cols);
 	if (ip != NULL)
-		fetch_inventory(rel, ip, &inv, &enrichment_at, &enrichment_at_null);
+		fetch_inventory(rel, fcinfo->flinfo->fn_oid, ip, &inv, &enrichment_at, &enrichment_at_null);
 	else
 	{
 		memset(&inv, 0, sizeof(inv));
@@ -256,7 +342,7 @@ cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
 	if (isnull && inv.found)
 	{
 		attnums[n] = cols.source_ip;
-		values[n] = PointerGetDatum(ip);
+		values[n] = fitting_text(desc, cols.source_ip, ip);
 		nulls[n++] = false;
 	}
 	if (cowrie_outcome_is_final(snap.outcome))
@@ -277,7 +363,7 @@ cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
 		if (type_absent && (ip_type != NULL || !type_null))
 		{
 			attnums[n] = cols.snapshot_ip_type;
-			values[n] = ip_type != NULL ? PointerGetDatum(ip_type) : (Datum) 0;
+			values[n] = ip_type != NULL ? fitting_text(desc, cols.snapshot_ip_type, ip_type) : (Datum) 0;
 			nulls[n++] = ip_type == NULL;
 		}
 		(void) SPI_getbinval(tup, desc, cols.enrichment_at, &isnull);

@@ -13,6 +13,34 @@ CREATE TYPE @extschema@.cowrie_snapshot AS (
 -- install-only: end
 COMMENT ON TYPE @extschema@.cowrie_snapshot IS 'A session snapshot and how it was decided';
 
+-- A timestamp without time zone in the inventory or the sessions holds UTC's
+-- wall clock (the migration converts one AT TIME ZONE 'UTC'): trigger,
+-- lookup and backfill read and write it through these, never through a cast
+-- that depends on the session's TimeZone.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_utc(value timestamptz) RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'cowrie_utc'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cowrie_utc(timestamptz) IS
+'Backfill internals: the value itself (cowrie_utc(timestamp) reads a timestamp as UTC)';
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_utc(value timestamp) RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'cowrie_utc'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cowrie_utc(timestamp) IS
+'Backfill internals: a timestamp without time zone read as UTC, whatever the TimeZone setting';
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_utc_as(target timestamptz, value timestamptz) RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'cowrie_utc_as'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cowrie_utc_as(timestamptz, timestamptz) IS
+'Backfill internals: value, as the type of target (a column being written)';
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_utc_as(target timestamp, value timestamptz) RETURNS timestamp
+AS 'MODULE_PATHNAME', 'cowrie_utc_as'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cowrie_utc_as(timestamp, timestamptz) IS
+'Backfill internals: value as UTC''s wall clock, for a timestamp column being written (target), whatever the TimeZone setting';
+
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_session_snapshot(
     ip text, inventory_found boolean, current_asn integer, geo_country text,
     ip_types text[], enrichment jsonb, enrichment_updated_at timestamptz)
@@ -35,3 +63,7 @@ AS 'MODULE_PATHNAME', 'cowrie_session_snapshot_trigger'
 LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.cowrie_session_snapshot_trigger() IS
 'BEFORE INSERT OR UPDATE row trigger on session_summaries: fills NULL source_ip and snapshot columns from ip_inventory, never overwriting';
+-- Only the migration attaches it (a trigger fires without a permission
+-- check, so the loader needs nothing); no other role may attach it to a
+-- table of its own.
+REVOKE EXECUTE ON FUNCTION @extschema@.cowrie_session_snapshot_trigger() FROM PUBLIC;

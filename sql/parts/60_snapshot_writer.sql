@@ -26,7 +26,7 @@ RETURN $q$,
                                WHERE i0.ip_address::pg_catalog.text = u.ip OFFSET 0) i ON true
             CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(u.ip, i.ip_address IS NOT NULL, i.current_asn::pg_catalog.int4,
                 i.geo_country::pg_catalog.text, i.ip_types::pg_catalog.text[], i.enrichment::pg_catalog.jsonb,
-                i.enrichment_updated_at::pg_catalog.timestamptz) snap),
+                @extschema@.cowrie_utc(i.enrichment_updated_at)) snap),
         written AS ($q$
     || CASE WHEN dry_run THEN $q$
             SELECT NULL::pg_catalog.text AS session_id WHERE false)$q$
@@ -45,7 +45,7 @@ RETURN $q$,
                     WHEN $1 AND s.snapshot_country = 'XX' AND d.outcome = 'enriched' THEN d.snapshot_country
                     ELSE s.snapshot_country END,
                 snapshot_ip_type = COALESCE(s.snapshot_ip_type, d.snapshot_ip_type),
-                enrichment_at = COALESCE(s.enrichment_at, d.enrichment_at)
+                enrichment_at = COALESCE(s.enrichment_at, @extschema@.cowrie_utc_as(s.enrichment_at, d.enrichment_at))
             FROM w JOIN d ON d.ip_key = COALESCE(w.ip, '')
             WHERE $q$ || CASE WHEN match_by_tid THEN 's.ctid = w.tid' ELSE 's.session_id = w.session_id' END || $q$
               -- only rows that change: a session with nothing to add keeps its tuple

@@ -49,7 +49,7 @@ BEGIN
     END IF;
     SELECT (@extschema@.cowrie_session_snapshot(ip, true, i.current_asn::pg_catalog.int4, i.geo_country::pg_catalog.text,
                 i.ip_types::pg_catalog.text[], i.enrichment::pg_catalog.jsonb,
-                i.enrichment_updated_at::pg_catalog.timestamptz)).*
+                @extschema@.cowrie_utc(i.enrichment_updated_at))).*
       INTO snap
     FROM @extschema@.ip_inventory i WHERE i.ip_address::pg_catalog.text = ip;
     IF NOT FOUND THEN

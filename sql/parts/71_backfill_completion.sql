@@ -88,7 +88,7 @@ BEGIN
         FROM chunk c
         JOIN @extschema@.ip_inventory i ON i.ip_address = c.ip_address
         CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(i.ip_address::text, true, i.current_asn::int4,
-            i.geo_country::text, i.ip_types::text[], i.enrichment::jsonb, i.enrichment_updated_at::timestamptz) snap
+            i.geo_country::text, i.ip_types::text[], i.enrichment::jsonb, @extschema@.cowrie_utc(i.enrichment_updated_at)) snap
         WHERE ((c.has_types AND EXISTS (SELECT FROM @extschema@.session_summaries p
                                         WHERE p.source_ip = c.ip_address AND p.snapshot_ip_type IS NULL))
             OR (c.has_asn AND EXISTS (SELECT FROM @extschema@.session_summaries p
@@ -166,7 +166,7 @@ BEGIN
         FROM (SELECT DISTINCT b.ip FROM b) u
         CROSS JOIN LATERAL (SELECT * FROM @extschema@.ip_inventory i0 WHERE i0.ip_address::text = u.ip OFFSET 0) i
         CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(u.ip, true, i.current_asn::int4,
-            i.geo_country::text, i.ip_types::text[], i.enrichment::jsonb, i.enrichment_updated_at::timestamptz) snap
+            i.geo_country::text, i.ip_types::text[], i.enrichment::jsonb, @extschema@.cowrie_utc(i.enrichment_updated_at)) snap
         WHERE @extschema@.cowrie_normalize_ip(u.ip) = u.ip)
     SELECT array_agg(b.tid) FILTER (WHERE (b.no_type AND d.snapshot_ip_type IS NOT NULL) OR (b.no_asn AND d.snapshot_asn IS NOT NULL)),
            count(*), max(b.tid)

@@ -136,7 +136,7 @@ BEGIN
         SELECT snap.snapshot_asn, snap.snapshot_ip_type
         FROM @extschema@.ip_inventory i
         CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(i.ip_address::text, true, i.current_asn::int4,
-            i.geo_country::text, i.ip_types::text[], i.enrichment::jsonb, i.enrichment_updated_at::timestamptz) snap
+            i.geo_country::text, i.ip_types::text[], i.enrichment::jsonb, @extschema@.cowrie_utc(i.enrichment_updated_at)) snap
         WHERE i.ip_address = s.source_ip AND s.snapshot_country IS NOT NULL
           -- decided only where the inventory row has what the session lacks
           AND ((s.snapshot_ip_type IS NULL AND pg_catalog.cardinality(i.ip_types::text[]) > 0)

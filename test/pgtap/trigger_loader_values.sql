@@ -12,7 +12,7 @@ INSERT INTO ip_inventory (ip_address, current_asn, first_seen, last_seen, enrich
  ('8.8.8.8', 64500, now(), now(), '{"maxmind": {"country": "US"}}', '{RESIDENTIAL,MOBILE,DESKTOP}'),
  ('5.5.5.5', 64500, now(), now(), '{"dshield": {"ip": {"ascountry": ""}}}', '{}');
 
-SELECT plan(14);
+SELECT plan(16);
 
 SELECT is((SELECT tgqual IS NULL FROM pg_trigger WHERE tgname = 'cowrie_session_snapshot'), true,
           'the trigger has no WHEN clause: it sees the values a loader supplies');
@@ -39,6 +39,12 @@ SELECT is((SELECT l.snapshot_ip_type FROM session_summaries s
            JOIN LATERAL cowrie_lookup_snapshots(ARRAY[s.source_ip::text]) l ON true WHERE s.session_id = 'l2'),
           (SELECT snapshot_ip_type FROM session_summaries WHERE session_id = 'l2'), 'the same type as cowrie_lookup_snapshots gives');
 
+-- Not decided yet (no country in the inventory): the invalid type is nulled
+-- for the backfill, as the invalid country is.
+SELECT lives_ok($$EXECUTE flush('l4', '5.5.5.5', '', '["DESKTOP"]')$$, 'a flush of an undecided session carrying a JSON list as the type');
+SELECT is((SELECT (snapshot_country IS NULL AND snapshot_ip_type IS NULL AND source_ip = '5.5.5.5') FROM session_summaries WHERE session_id = 'l4'), true,
+          'the trigger nulls the invalid type and country, and leaves the session to the backfill');
+
 -- A valid value is never overwritten, whatever the rule would say.
 SELECT lives_ok($$EXECUTE flush('l3', '8.8.8.8', 'DE', 'TOR')$$, 'a flush with valid values');
 SELECT is((SELECT (snapshot_country, snapshot_ip_type)::text FROM session_summaries WHERE session_id = 'l3'), '(DE,TOR)',
@@ -50,7 +56,7 @@ SELECT is((SELECT (snapshot_country, snapshot_ip_type)::text FROM session_summar
 UPDATE session_summaries SET snapshot_ip_type = '["VPN"]' WHERE session_id = 'l3';
 SELECT is((SELECT snapshot_ip_type FROM session_summaries WHERE session_id = 'l3'), 'RESIDENTIAL',
           'an UPDATE writing a JSON list as the type gets the rule''s type instead');
-SELECT is((SELECT count(*) FROM session_summaries WHERE updated_at = '2020-01-01 00:00+00'), 3::bigint,
+SELECT is((SELECT count(*) FROM session_summaries WHERE updated_at = '2020-01-01 00:00+00'), 4::bigint,
           'updated_at stays what the loader wrote (the trigger never sets it)');
 
 SELECT * FROM finish();

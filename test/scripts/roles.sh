@@ -207,13 +207,26 @@ for mode in default deferred; do
 	ok $? "$m: after the restore the loader (no right on ip_inventory) inserts and gets its snapshot${e:+ ($e)}"
 
 	# --- A trigger error names the trigger and says what to do ---
-	# The inventory handed to another role: the probe cannot read it.
+	# The probe reads ip_inventory as its owner (issue 28): the inventory
+	# handed to another role still works; that role's own rights revoked, the
+	# probe cannot read it.
 	dba -d "$rdb" -c "ALTER TABLE ip_inventory OWNER TO $OTHER" -c "REVOKE ALL ON ip_inventory FROM $APP, $LOADER, PUBLIC" >/dev/null
+	e=$(error_of $LOADER "$rdb" "INSERT INTO session_summaries (session_id, matcher, enrichment) VALUES ('rm-load-11', 'cowrie-sensor-01', '{\"session_metadata\": {\"source_ip\": \"$ip\"}}')")
+	[ -z "$e" ] && [ "$(q "$rdb" "SELECT snapshot_country IS NOT NULL FROM session_summaries WHERE session_id = 'rm-load-11'")" = t ]
+	ok $? "$m: the inventory given to another role: the probe reads it as that owner${e:+ ($e)}"
+	dba -d "$rdb" -c "REVOKE ALL ON ip_inventory FROM $OTHER" >/dev/null
 	as_role $LOADER -d "$rdb" -v VERBOSITY=verbose -c "INSERT INTO session_summaries (session_id, matcher, enrichment) VALUES ('rm-load-10', 'cowrie-sensor-01', '{\"session_metadata\": {\"source_ip\": \"$ip\"}}')" >"$WORK/err" 2>&1
 	[ $? != 0 ] && grep -qE '^(psql:[^ ]* )?ERROR:  42501' "$WORK/err" &&
-		grep -E '^(psql:[^ ]* )?(ERROR|DETAIL|CONTEXT):' "$WORK/err" | grep -q 'cowrie_session_snapshot' && grep -q '^HINT:' "$WORK/err"
+		grep -q 'trigger cowrie_session_snapshot on "session_summaries"' "$WORK/err" && grep -q '^HINT:.*SELECT on ip_inventory' "$WORK/err"
 	ok $? "$m: when the trigger cannot read ip_inventory, its 42501 names the trigger and has a hint"
 	grep -E '^(psql:[^ ]* )?(ERROR|DETAIL|HINT):' "$WORK/err" | head -n 3 | cut -c1-200 | sed 's/^/#   /'
+	# Any other error keeps its own message and gets no GRANT hint (issue 28, finding 8).
+	dba -d "$rdb" -c "GRANT ALL ON ip_inventory TO $OTHER" -c "ALTER TABLE ip_inventory RENAME COLUMN current_asn TO asn_renamed" >/dev/null
+	as_role $LOADER -d "$rdb" -v VERBOSITY=verbose -c "INSERT INTO session_summaries (session_id, matcher, enrichment) VALUES ('rm-load-12', 'cowrie-sensor-01', '{\"session_metadata\": {\"source_ip\": \"$ip\"}}')" >"$WORK/err" 2>&1
+	[ $? != 0 ] && grep -qE '^(psql:[^ ]* )?ERROR:  42703: column "current_asn" does not exist' "$WORK/err" &&
+		grep -q 'trigger cowrie_session_snapshot on "session_summaries"' "$WORK/err" && ! grep -q '^HINT:.*GRANT\|^HINT:.*SELECT on' "$WORK/err"
+	ok $? "$m: a renamed inventory column gives 42703 as it is, in the trigger's context, without a GRANT hint"
+	grep -E '^(psql:[^ ]* )?(ERROR|CONTEXT|HINT):' "$WORK/err" | head -n 3 | cut -c1-200 | sed 's/^/#   /'
 done
 
 echo "1..$n"
