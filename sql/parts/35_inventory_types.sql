@@ -27,3 +27,5 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_inventory_types_trigger() IS
 'BEFORE INSERT OR UPDATE row trigger on ip_inventory: ip_types derived from the document (cowrie_ip_types) unless the statement writes them or they are not the document''s';
+-- As the session trigger: only the migration attaches it.
+REVOKE EXECUTE ON FUNCTION @extschema@.cowrie_inventory_types_trigger() FROM PUBLIC;

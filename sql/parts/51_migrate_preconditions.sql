@@ -93,13 +93,29 @@ BEGIN
                  ('snapshot_asn', ARRAY['pg_catalog.int4']::regtype[]),
                  ('snapshot_country', ARRAY['pg_catalog.varchar', 'pg_catalog.text', 'pg_catalog.bpchar']::regtype[]),
                  ('snapshot_ip_type', ARRAY['pg_catalog.text', 'pg_catalog.varchar']::regtype[]),
-                 ('enrichment_at', ARRAY['pg_catalog.timestamptz']::regtype[])) w(col, types)
+                 ('enrichment_at', ARRAY['pg_catalog.timestamptz', 'pg_catalog.timestamp']::regtype[])) w(col, types)
       ON w.col = a.attname
     WHERE a.attrelid = sessions AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid::regtype <> ALL (w.types);
+    -- The inventory columns the trigger and the lookup read, in a table adopted.
+    IF pg_catalog.to_regclass('@extschema@.ip_inventory') IS NOT NULL THEN
+        SELECT COALESCE(foreign_code, '{}') || pg_catalog.array_agg(pg_catalog.format('ip_inventory.%s is %s', a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum)
+          INTO foreign_code
+        FROM pg_catalog.pg_attribute a
+        JOIN (VALUES ('ip_address', ARRAY['pg_catalog.varchar', 'pg_catalog.text']::regtype[]),
+                     ('current_asn', ARRAY['pg_catalog.int4']::regtype[]),
+                     ('enrichment', ARRAY['pg_catalog.json', 'pg_catalog.jsonb']::regtype[]),
+                     ('enrichment_updated_at', ARRAY['pg_catalog.timestamptz', 'pg_catalog.timestamp']::regtype[])) w(col, types)
+          ON w.col = a.attname
+        WHERE a.attrelid = pg_catalog.to_regclass('@extschema@.ip_inventory') AND a.attnum > 0 AND NOT a.attisdropped
+          AND a.atttypid::regtype <> ALL (w.types);
+        IF foreign_code = '{}' THEN
+            foreign_code := NULL;
+        END IF;
+    END IF;
     IF foreign_code IS NOT NULL THEN
-        RAISE EXCEPTION 'cowrie_snapshot: session_summaries has snapshot columns of the wrong type'
+        RAISE EXCEPTION 'cowrie_snapshot: session_summaries or ip_inventory has columns of the wrong type'
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = pg_catalog.array_to_string(foreign_code, ', ') || '; expected source_ip varchar or text, snapshot_asn integer, snapshot_country varchar, text or char, snapshot_ip_type text or varchar, enrichment_at timestamptz.',
+                  DETAIL = pg_catalog.array_to_string(foreign_code, ', ') || '; expected source_ip varchar or text, snapshot_asn integer, snapshot_country varchar, text or char, snapshot_ip_type text or varchar, enrichment_at timestamptz or timestamp; ip_inventory.ip_address varchar or text, current_asn integer, enrichment json or jsonb, enrichment_updated_at timestamptz or timestamp.',
                   HINT = 'Convert them (ALTER TABLE session_summaries ALTER COLUMN ... TYPE ...) or drop them if they hold nothing; nothing was changed.';
     END IF;
     foreign_code := '{}';

@@ -91,7 +91,11 @@ BEGIN
         'cowrie_session_snapshot_trigger()',
         'cowrie_snapshot_adds(@extschema@.cowrie_snapshot, integer, text)',
         'cowrie_snapshot_coverage()',
-        'cowrie_snapshot_writer_sql(boolean, boolean)'
+        'cowrie_snapshot_writer_sql(boolean, boolean)',
+        'cowrie_utc(timestamp with time zone)',
+        'cowrie_utc(timestamp without time zone)',
+        'cowrie_utc_as(timestamp with time zone, timestamp with time zone)',
+        'cowrie_utc_as(timestamp without time zone, timestamp with time zone)'
         -- routines of 1.2: end
     ]::pg_catalog.text[]) AS sig
     JOIN pg_catalog.pg_proc p

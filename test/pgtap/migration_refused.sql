@@ -6,7 +6,7 @@ SET client_min_messages = warning;
 \set schema_version 14
 \ir ../fixtures/cowrie_v15.sql
 BEGIN;
-SELECT plan(14);
+SELECT plan(16);
 
 SELECT md5(string_agg(s::text, ',' ORDER BY session_id)) AS rows_before FROM session_summaries s \gset
 SELECT throws_ok('CREATE EXTENSION cowrie_snapshot', '55000', 'cowrie_snapshot: schema version ''14'' is not supported',
@@ -30,16 +30,24 @@ SELECT throws_ok('CREATE EXTENSION cowrie_snapshot', '55000', 'cowrie_snapshot: 
 ALTER TABLE session_summaries ALTER COLUMN enrichment TYPE json USING enrichment::json;
 -- Snapshot columns someone added with other types: the C trigger would read them as its own.
 ALTER TABLE session_summaries ADD COLUMN snapshot_asn numeric, ADD COLUMN enrichment_at timestamp;
-SELECT throws_ok('CREATE EXTENSION cowrie_snapshot', '55000', 'cowrie_snapshot: session_summaries has snapshot columns of the wrong type',
+SELECT throws_ok('CREATE EXTENSION cowrie_snapshot', '55000', 'cowrie_snapshot: session_summaries or ip_inventory has columns of the wrong type',
                  'snapshot_asn numeric: clear error');
 SELECT hasnt_column('session_summaries', 'source_ip', 'wrong snapshot types: nothing added');
 ALTER TABLE session_summaries DROP COLUMN snapshot_asn, DROP COLUMN enrichment_at;
+-- An inventory whose timestamp the trigger could not read.
+CREATE TABLE ip_inventory (ip_address varchar(45) PRIMARY KEY, enrichment json, enrichment_updated_at text);
+SELECT throws_ok('CREATE EXTENSION cowrie_snapshot', '55000', 'cowrie_snapshot: session_summaries or ip_inventory has columns of the wrong type',
+                 'ip_inventory.enrichment_updated_at text: clear error');
+DROP TABLE ip_inventory;
 -- A view under a name the extension would adopt.
 CREATE VIEW ip_inventory AS SELECT NULL::varchar(45) AS ip_address;
 SELECT throws_ok('CREATE EXTENSION cowrie_snapshot', '55000', 'cowrie_snapshot: public.ip_inventory is not a table the extension can trust',
                  'a view named ip_inventory: clear error');
 DROP VIEW ip_inventory;
 SELECT lives_ok('CREATE EXTENSION cowrie_snapshot', 'the same table without them migrates');
+SELECT ok(NOT has_function_privilege('public', 'public.cowrie_session_snapshot_trigger()', 'EXECUTE')
+          AND NOT has_function_privilege('public', 'public.cowrie_inventory_types_trigger()', 'EXECUTE'),
+          'both trigger functions are not PUBLIC''s (trigger functions fire without a permission check)');
 DROP EXTENSION cowrie_snapshot;
 
 -- No cowrie tables at all (pg_restore creates the extension first): nothing done.
