@@ -70,6 +70,17 @@ exec 7>&-
 wait "$holder_pid" 2>/dev/null
 holder_pid=
 
+# A real run holds it: the refusal says that the holder's query is one.
+$PSQL -d $DB -c 'CALL cowrie_backfill_commit(1)' >"$WORK/running.out" 2>&1 &
+running=$!
+for _ in $(seq 400); do [ "$(q "$LOCKS")" = 1 ] && break; sleep 0.025; done
+out=$($PSQL -d $DB -c 'CALL cowrie_backfill_commit(1000)' 2>&1)
+wait $running
+echo "$out" | grep -E 'DETAIL' | sed 's/^/# /'
+echo "$out" | grep -qF "ERROR:  55P03: cowrie_snapshot: the committing backfill's advisory lock is held by another session" &&
+	echo "$out" | grep -qF "state: active); its current query is a cowrie_backfill_commit call: CALL cowrie_backfill_commit(1)"
+ok $? "a run behind a running CALL cowrie_backfill_commit(1) is refused, saying the holder's query is a backfill call"
+
 # Once it is gone, the run proceeds and fills every session.
 $PSQL -d $DB -c 'CALL cowrie_backfill_commit(1000000)' >/dev/null 2>&1
 [ "$(q "SELECT count(*) FROM session_summaries WHERE snapshot_country IS NULL AND source_ip IS NOT NULL")" = 0 ] &&
