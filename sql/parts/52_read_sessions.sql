@@ -4,6 +4,14 @@
 -- documents name no IP take the earliest raw event's.
 ------------------------------------------------------------------------------
 
+-- Whether cowrie_jsonb_safe can convert a json document (false: it gives NULL
+-- and the migration counts the document).
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_json_fits_jsonb(document json) RETURNS boolean
+AS 'MODULE_PATHNAME', 'cowrie_json_fits_jsonb'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 20;
+COMMENT ON FUNCTION @extschema@.cowrie_json_fits_jsonb(json) IS
+'Internal: false for a json document too large for jsonb (cowrie_jsonb_safe gives NULL), by bytes or by values';
+
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_migrate_read_sessions() RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -31,12 +39,13 @@ BEGIN
               FROM @extschema@.session_summaries OFFSET 0) s$q$,
         CASE WHEN @extschema@.cowrie_has_column('@extschema@.session_summaries'::pg_catalog.regclass, 'source_ip')
              THEN 'source_ip::pg_catalog.text' ELSE 'NULL::pg_catalog.text' END,
-        -- A json document jsonb cannot hold (cowrie_jsonb_safe gives NULL); its
-        -- stored length is read without detoasting it.
+        -- A json document jsonb cannot hold (cowrie_jsonb_safe gives NULL) by
+        -- its byte size or by its number of values; one short enough for
+        -- neither is told from its stored size, without detoasting it.
         CASE WHEN (SELECT a.atttypid FROM pg_catalog.pg_attribute a
                    WHERE a.attrelid = '@extschema@.session_summaries'::pg_catalog.regclass AND a.attname = 'enrichment')
                   = 'pg_catalog.json'::pg_catalog.regtype
-             THEN 'pg_catalog.octet_length(enrichment::pg_catalog.text) >= 268435455' ELSE 'false' END);
+             THEN 'NOT @extschema@.cowrie_json_fits_jsonb(enrichment)' ELSE 'false' END);
     EXECUTE 'WITH need_raw_ip AS (SELECT x.session_id::pg_catalog.text AS session_id FROM pg_temp.cowrie_migrate_facts x WHERE x.ip IS NULL)
         UPDATE pg_temp.cowrie_migrate_facts f SET ip = r.ip FROM (' || @extschema@.cowrie_raw_event_ips_sql()
         || ') r WHERE f.session_id::pg_catalog.text = r.session_id';

@@ -106,7 +106,9 @@ BEGIN
         IF NOT EXISTS (SELECT FROM @extschema@.ip_inventory WHERE session_count < 0) THEN
             ALTER TABLE @extschema@.ip_inventory VALIDATE CONSTRAINT ip_inventory_session_count_check;
         ELSE
-            RAISE NOTICE 'cowrie_snapshot: ip_inventory has negative session_count values; ip_inventory_session_count_check left NOT VALID';
+            -- INFO: inside CREATE/ALTER EXTENSION a NOTICE is not shown (client_min_messages is WARNING there).
+            RAISE INFO 'cowrie_snapshot: ip_inventory has negative session_count values; ip_inventory_session_count_check left NOT VALID'
+                USING HINT = 'Correct them (SELECT * FROM ip_inventory WHERE session_count < 0), then: ALTER TABLE ip_inventory VALIDATE CONSTRAINT ip_inventory_session_count_check;';
         END IF;
     END IF;
     PERFORM @extschema@.cowrie_create_index('idx_ip_current_asn', '@extschema@.ip_inventory', 'USING btree (current_asn)');

@@ -51,7 +51,9 @@ BEGIN
         IF NOT EXISTS (SELECT FROM @extschema@.session_summaries WHERE snapshot_country::text !~ '^[A-Z]{2}$') THEN
             ALTER TABLE @extschema@.session_summaries VALIDATE CONSTRAINT snapshot_country_iso;
         ELSE
-            RAISE NOTICE 'cowrie_snapshot: session_summaries has snapshot_country values that are not ISO codes; snapshot_country_iso left NOT VALID';
+            -- INFO: inside CREATE/ALTER EXTENSION a NOTICE is not shown (client_min_messages is WARNING there).
+            RAISE INFO 'cowrie_snapshot: session_summaries has snapshot_country values that are not ISO codes; snapshot_country_iso left NOT VALID'
+                USING HINT = 'Correct them (SELECT * FROM session_summaries WHERE snapshot_country !~ ''^[A-Z]{2}$''), then: ALTER TABLE session_summaries VALIDATE CONSTRAINT snapshot_country_iso;';
         END IF;
     END IF;
     RETURN CASE WHEN @extschema@.cowrie_has_column(sessions, 'snapshot_ip_types')

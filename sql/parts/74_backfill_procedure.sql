@@ -14,8 +14,8 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     lock_class integer := 1668249458;
-    holder integer;
-    holder_state text;
+    holder record;
+    what text;
 BEGIN
     -- A hold left by an interrupted run of this same session is reused.
     IF EXISTS (SELECT FROM pg_catalog.pg_locks l
@@ -24,18 +24,34 @@ BEGIN
        OR pg_catalog.pg_try_advisory_lock(lock_class, 1) THEN
         RETURN;
     END IF;
-    SELECT l.pid, a.state INTO holder, holder_state
+    -- Any role can take this lock: say who holds it, and whether its query
+    -- (visible to the same role or pg_read_all_stats) is a backfill run.
+    SELECT l.pid, a.usename, a.application_name, a.state, a.query,
+           a.query IS NULL OR a.query = '<insufficient privilege>' AS query_hidden
+    INTO holder
     FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
     WHERE l.locktype = 'advisory' AND l.classid = lock_class::oid AND l.objid = 1::oid AND l.objsubid = 2
       AND l.granted AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
     LIMIT 1;
-    RAISE EXCEPTION 'cowrie_snapshot: another cowrie_backfill_commit is running in this database'
+    what := CASE WHEN holder.pid IS NULL THEN 'the holder ended before it could be named'
+                 WHEN holder.query_hidden THEN 'its query is not visible to this role (only to its own role and pg_read_all_stats)'
+                 WHEN holder.query ~* 'cowrie_backfill_commit' THEN
+                     pg_catalog.format('its %s query is a cowrie_backfill_commit call: %s',
+                                       CASE WHEN holder.state = 'active' THEN 'current' ELSE 'last' END,
+                                       pg_catalog.left(holder.query, 200))
+                 ELSE pg_catalog.format('its %s query is not a cowrie_backfill_commit call: %s',
+                                        CASE WHEN holder.state = 'active' THEN 'current' ELSE 'last' END,
+                                        pg_catalog.left(holder.query, 200)) END;
+    RAISE EXCEPTION 'cowrie_snapshot: the committing backfill''s advisory lock is held by another session'
         USING ERRCODE = 'lock_not_available',
-              DETAIL = pg_catalog.format('Advisory lock (%s, 1) is held by backend %s (state: %s).',
-                                         lock_class, COALESCE(holder::text, 'unknown'), COALESCE(holder_state, 'unknown')),
-              HINT = pg_catalog.format('Wait for it to finish. A holder that is idle is a session whose run was interrupted: '
-                                       'only ending that session frees the lock, SELECT pg_terminate_backend(%s); '
-                                       'pg_cancel_backend does not.', COALESCE(holder::text, 'pid'));
+              DETAIL = pg_catalog.format('Advisory lock (%s, 1) is held by backend %s (role %s, application_name %s, state: %s); %s.',
+                                         lock_class, COALESCE(holder.pid::text, 'unknown'), COALESCE(holder.usename::text, 'unknown'),
+                                         COALESCE(pg_catalog.quote_literal(holder.application_name), 'unknown'),
+                                         COALESCE(holder.state, 'unknown'), what),
+              HINT = pg_catalog.format('If it is a backfill run, wait for it to finish. Otherwise, or if it is idle (a run that was interrupted), '
+                                       'only ending that session frees the lock: SELECT pg_terminate_backend(%s); pg_cancel_backend does not. '
+                                       'SELECT * FROM pg_stat_activity WHERE pid = %s shows it.',
+                                       COALESCE(holder.pid::text, 'pid'), COALESCE(holder.pid::text, 'pid'));
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_lock() IS 'Backfill internals: takes the committing backfill''s advisory lock, or says who holds it';
@@ -114,6 +130,8 @@ DECLARE
 BEGIN
     -- Inside a transaction block this fails (2D000) before any lock is taken.
     COMMIT;
+    PERFORM @extschema@.cowrie_backfill_check_options('cowrie_backfill_commit', batch_size, false, retry_unenrichable,
+                                                      batch_lock_timeout);
     run := @extschema@.cowrie_backfill_commit_start(batch_size, retry_unenrichable, batch_lock_timeout);
     COMMIT;
     WHILE @extschema@.cowrie_backfill_run_more(run, max_batches) LOOP

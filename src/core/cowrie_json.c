@@ -734,13 +734,39 @@ scan_number(const char *p, const char *end, bool *storable)
 	return q > p ? (size_t) (q - p) : 1;
 }
 
+/*
+ * Where an escape cannot be stored: \ufffd when the database holds U+FFFD,
+ * else "?". *asked caches the answer for one document.
+ */
+static size_t
+replacement(cj_holds_fn holds, void *arg, int *asked, char *o)
+{
+	if (*asked == 0)
+		*asked = (holds == NULL || holds(0xFFFD, arg)) ? 1 : 2;
+	if (*asked == 1)
+	{
+		memcpy(o, "\\ufffd", 6);
+		return 6;
+	}
+	*o = '?';
+	return 1;
+}
+
 size_t
 cj_make_jsonb_storable(const char *doc, size_t len, char *out, bool *changed)
+{
+	return cj_make_jsonb_storable_in(doc, len, out, changed, NULL, NULL);
+}
+
+size_t
+cj_make_jsonb_storable_in(const char *doc, size_t len, char *out, bool *changed,
+						  cj_holds_fn holds, void *arg)
 {
 	const char *p = doc;
 	const char *end;
 	char	   *o = out;
 	bool		in_string = false;
+	int			asked = 0;
 
 	*changed = false;
 	if (doc == NULL || out == NULL)
@@ -757,23 +783,27 @@ cj_make_jsonb_storable(const char *doc, size_t len, char *out, bool *changed)
 				int			v = hex4_value(p + 2);
 				int			lo = (v >= 0xD800 && v <= 0xDBFF && end - p >= 12 &&
 								  p[6] == '\\' && p[7] == 'u') ? hex4_value(p + 8) : -1;
+				size_t		n = 6;
+				unsigned long cp = (unsigned long) v;
 
 				if (lo >= 0xDC00 && lo <= 0xDFFF)
 				{
-					memcpy(o, p, 12);	/* a proper surrogate pair */
-					o += 12;
-					p += 12;
-					continue;
+					/* a proper surrogate pair */
+					n = 12;
+					cp = 0x10000 + (((unsigned long) v - 0xD800) << 10) + ((unsigned long) lo - 0xDC00);
 				}
-				if (v == 0 || (v >= 0xD800 && v <= 0xDFFF))
+				if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) ||
+					(cp > 0x7F && holds != NULL && !holds(cp, arg)))
 				{
-					memcpy(o, "\\ufffd", 6);
+					o += replacement(holds, arg, &asked, o);
 					*changed = true;
 				}
 				else
-					memcpy(o, p, 6);
-				o += 6;
-				p += 6;
+				{
+					memcpy(o, p, n);
+					o += n;
+				}
+				p += n;
 				continue;
 			}
 			else if (*p == '\\' && end - p >= 2)
@@ -805,4 +835,179 @@ cj_make_jsonb_storable(const char *doc, size_t len, char *out, bool *changed)
 		*o++ = *p++;
 	}
 	return (size_t) (o - out);
+}
+
+size_t
+cj_depth(const char *doc, size_t len)
+{
+	const char *p = doc;
+	const char *end;
+	size_t		depth = 0,
+				deepest = 0;
+
+	if (doc == NULL)
+		return 0;
+	end = doc + len;
+	while (p < end)
+	{
+		if (*p == '"')
+		{
+			p = skip_string(p, end);
+			if (p == NULL)
+				break;
+			continue;
+		}
+		if (*p == '[' || *p == '{')
+		{
+			if (++depth > deepest)
+				deepest = depth;
+		}
+		else if ((*p == ']' || *p == '}') && depth > 0)
+			depth--;
+		p++;
+	}
+	return deepest;
+}
+
+/* Count of digits in a number's text. */
+static size_t
+count_digits(const char *p, size_t n)
+{
+	size_t		d = 0,
+				i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] >= '0' && p[i] <= '9')
+			d++;
+	return d;
+}
+
+/*
+ * The stack holds one counter per open container: its values (array) or keys
+ * (object) times two, plus one for an object. The grammar is checked as far
+ * as the counts need (separators, keys), so garbage cannot inflate them.
+ */
+bool
+cj_jsonb_size_estimate(const char *doc, size_t len, size_t *stack, size_t stack_len,
+					   cj_jsonb_size *out)
+{
+	const char *p = doc;
+	const char *end;
+	size_t		depth = 0;
+	bool		expect_key = false, /* an object's key comes next */
+				expect_colon = false,	/* a key was read */
+				after_value = false,	/* a value ended: ',' or a closer next */
+				opened = false; /* a container just opened */
+
+	if (out == NULL)
+		return false;
+	out->bytes = 4;				/* the root's header (a scalar's array of one) */
+	out->max_array = 0;
+	out->max_object = 0;
+	if (doc == NULL || (stack == NULL && stack_len > 0))
+		return false;
+	end = doc + len;
+	while (p < end)
+	{
+		const char *q;
+		bool		key = expect_key;
+
+		if (is_ws((unsigned char) *p))
+		{
+			p++;
+			continue;
+		}
+		if (*p == ':')
+		{
+			if (!expect_colon)
+				return false;
+			expect_colon = false;
+			p++;
+			continue;
+		}
+		if (*p == ',')
+		{
+			if (!after_value || depth == 0)
+				return false;
+			after_value = false;
+			expect_key = (stack[depth - 1] & 1) != 0;
+			p++;
+			continue;
+		}
+		if (*p == ']' || *p == '}')
+		{
+			size_t		count;
+
+			if (depth == 0 || (stack[depth - 1] & 1) != (*p == '}') || !(after_value || opened))
+				return false;
+			count = stack[--depth] >> 1;
+			if (*p == '}' && count > out->max_object)
+				out->max_object = count;
+			if (*p == ']' && count > out->max_array)
+				out->max_array = count;
+			after_value = true;
+			opened = expect_key = false;
+			p++;
+			continue;
+		}
+		/* a value, or an object's key: counted in its container */
+		if (after_value || expect_colon)
+			return false;
+		if (depth > 0 && ((stack[depth - 1] & 1) == 0 || key))
+			stack[depth - 1] += 2;
+		opened = expect_key = false;
+		switch (*p)
+		{
+			case '"':
+				q = skip_string(p, end);
+				if (q == NULL)
+					return false;
+				/* an entry, and at most the text's bytes (escapes only shrink) */
+				out->bytes += 4 + (size_t) (q - p) - 2;
+				p = q;
+				expect_colon = key;
+				after_value = !key;
+				break;
+			case '[':
+			case '{':
+				if (key || depth >= stack_len)
+					return false;
+				/* entry, alignment, header; the root's header is counted */
+				if (depth > 0)
+					out->bytes += 11;
+				stack[depth++] = *p == '{' ? 1 : 0;
+				expect_key = *p == '{';
+				opened = true;
+				p++;
+				break;
+			default:
+				if (key)
+					return false;
+				q = read_value(p, end, NULL);
+				if (q == NULL)
+					return false;
+				if (*p == '-' || (*p >= '0' && *p <= '9'))
+				{
+					size_t		n = (size_t) (q - p);
+					size_t		digits = count_digits(p, n);
+
+					/*
+					 * alignment 3, varlena 4, header 4, 2 per base-10000
+					 * digit and one more for the digits' alignment
+					 */
+					size_t		numeric = 13 + 2 * ((digits + 3) / 4);
+
+					/* a number numeric cannot hold is stored as a string of its text */
+					out->bytes += 4 + (numeric > n ? numeric : n);
+				}
+				else
+					out->bytes += 4;
+				p = q;
+				after_value = true;
+				break;
+		}
+		if (depth == 0 && after_value && skip_ws(p, end) != end)
+			return false;		/* a second root value */
+	}
+	return depth == 0 && after_value;
 }

@@ -84,4 +84,44 @@ bool		cj_has_nul_escape(const char *doc, size_t len);
  */
 size_t		cj_make_jsonb_storable(const char *doc, size_t len, char *out, bool *changed);
 
+/*
+ * As cj_make_jsonb_storable, for a database whose encoding is not UTF-8:
+ * a \u escape of a code point above U+007F that holds() refuses (jsonb_in
+ * would fail on it) is rewritten as well, to \ufffd when holds(0xFFFD), else
+ * to "?". holds is asked only about code points above U+007F; NULL holds
+ * every code point (UTF-8).
+ */
+typedef bool (*cj_holds_fn) (unsigned long cp, void *arg);
+size_t		cj_make_jsonb_storable_in(const char *doc, size_t len, char *out, bool *changed,
+									  cj_holds_fn holds, void *arg);
+
+/*
+ * What converting a document to jsonb would need, for refusing one that jsonb
+ * cannot hold before PostgreSQL fails on it: an upper bound of the bytes of
+ * jsonb's root container (entries, padding, numerics of at most 2 bytes per 4
+ * digits plus headers, strings as long as their text), and the most elements
+ * of one array and members of one object (duplicate keys included, as
+ * jsonb_in collects them before removing duplicates).
+ */
+typedef struct cj_jsonb_size
+{
+	size_t		bytes;
+	size_t		max_array;
+	size_t		max_object;
+} cj_jsonb_size;
+
+/* bytes never exceeds this for len bytes of text (at most 19 per value of 2 bytes). */
+#define CJ_JSONB_BYTES_BOUND(len) (10 * (size_t) (len) + 16)
+
+/* Deepest nesting of containers (strings skipped); the stack estimate needs. */
+size_t		cj_depth(const char *doc, size_t len);
+
+/*
+ * Fills *out for a document; stack holds stack_len counters (at least
+ * cj_depth). False when the text is not a JSON document or is nested
+ * deeper than stack_len.
+ */
+bool		cj_jsonb_size_estimate(const char *doc, size_t len, size_t *stack, size_t stack_len,
+								   cj_jsonb_size *out);
+
 #endif

@@ -283,6 +283,14 @@ walk(const cj_value *rootv)
 	}
 }
 
+/* A LATIN1 database holds code points up to U+00FF. */
+static bool
+holds_latin1(unsigned long cp, void *arg)
+{
+	(void) arg;
+	return cp <= 0xFF;
+}
+
 static void
 fuzz_json(const char *s, size_t n)
 {
@@ -339,8 +347,29 @@ fuzz_json(const char *s, size_t n)
 		REQUIRE(st2 != NULL);
 		sn2 = cj_make_jsonb_storable(st, sn, st2, &changed);
 		REQUIRE(!changed && sn2 == sn && memcmp(st2, st, sn) == 0);
+		/* In a LATIN1-like encoding: within capacity, a fixed point, never more bytes than UTF-8's */
+		sn = cj_make_jsonb_storable_in(s, n, st, &changed, holds_latin1, NULL);
+		REQUIRE(sn <= CJ_STORABLE_CAPACITY(n));
+		REQUIRE(!cj_has_nul_escape(st, sn));
+		sn2 = cj_make_jsonb_storable_in(st, sn, st2, &changed, holds_latin1, NULL);
+		REQUIRE(!changed && sn2 == sn && memcmp(st2, st, sn) == 0);
 		free(st2);
 		free(st);
+	}
+	{
+		/* The jsonb size estimate: total, within its bound, counts within the text */
+		size_t		depth = cj_depth(s, n);
+		size_t	   *stack = malloc((depth + 1) * sizeof(size_t));
+		cj_jsonb_size js;
+
+		REQUIRE(stack != NULL && depth <= n);
+		if (cj_jsonb_size_estimate(s, n, stack, depth + 1, &js))
+		{
+			REQUIRE(js.bytes <= CJ_JSONB_BYTES_BOUND(n));
+			REQUIRE(js.max_array <= n / 2 + 1 && js.max_object <= n / 4 + 1);
+		}
+		(void) cj_jsonb_size_estimate(s, n, stack, depth / 2, &js);
+		free(stack);
 	}
 }
 

@@ -63,8 +63,8 @@ SELECT is((SELECT snapshot_country FROM session_summaries WHERE session_id = 'c-
 SELECT is(cowrie_backfill(100, retry_unenrichable => true), 0::bigint, 'retry also reaches 0');
 
 -- Errors are clear.
-SELECT throws_ok('SELECT cowrie_backfill(0)', '22023', 'cowrie_snapshot: batch_size must be a positive integer', 'bad batch size');
-SELECT throws_ok('SELECT cowrie_backfill(NULL)', '22023', NULL, 'NULL batch size');
+SELECT throws_ok('SELECT cowrie_backfill(0)', '22023', 'cowrie_snapshot: batch_size of cowrie_backfill must be between 1 and 1000000', 'bad batch size');
+SELECT throws_ok('SELECT cowrie_backfill(NULL)', '22004', NULL, 'NULL batch size');
 
 -- Permissions: a role without UPDATE on session_summaries gets an error and changes nothing.
 CREATE ROLE cowrie_reader;

@@ -48,9 +48,9 @@ SELECT 'holder: ' || pg_backend_pid() WHERE pg_try_advisory_lock(1668249458, 1);
 SQL
 $PSQL -d job_left -At -f "$WORK/holder.sql" >"$WORK/holder.out" 2>&1
 holder=$(sed -nE 's/^holder: //p' "$WORK/holder.out")
-grep -q 'ERROR:  55P03: cowrie_snapshot: another cowrie_backfill_commit is running' "$WORK/refused.out" &&
-	grep -q "DETAIL:  Advisory lock (1668249458, 1) is held by backend $holder (state: " "$WORK/refused.out"
-ok $? "a second run is refused with 55P03, naming the holder (backend $holder) and its state"
+grep -q "ERROR:  55P03: cowrie_snapshot: the committing backfill's advisory lock is held by another session" "$WORK/refused.out" &&
+	grep -q "DETAIL:  Advisory lock (1668249458, 1) is held by backend $holder (role .*, state: idle); its last query is not a cowrie_backfill_commit call" "$WORK/refused.out"
+ok $? "a second run is refused with 55P03, naming the holder (backend $holder), its state, and that its query is not a backfill"
 grep -q "HINT: .*pg_terminate_backend($holder)" "$WORK/refused.out"; ok $? "  and the hint says to end an idle holder with pg_terminate_backend"
 [ "$(q job_left "$NULLS")" = 20000 ]; ok $? "  the refused run changed nothing"
 

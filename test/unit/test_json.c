@@ -442,6 +442,172 @@ test_storable(void)
 	}
 }
 
+/* A LATIN1 database: code points up to U+00FF. */
+static bool
+holds_latin1(unsigned long cp, void *arg)
+{
+	(*(int *) arg)++;
+	return cp <= 0xFF;
+}
+
+/* SQL_ASCII: nothing above U+007F. */
+static bool
+holds_none(unsigned long cp, void *arg)
+{
+	(void) cp;
+	(*(int *) arg)++;
+	return false;
+}
+
+/* An encoding with U+FFFD but not U+4E2D. */
+static bool
+holds_fffd(unsigned long cp, void *arg)
+{
+	(void) arg;
+	return cp != 0x4E2D;
+}
+
+static const struct
+{
+	const char *doc;
+	cj_holds_fn holds;
+	bool		changed;
+	const char *storable;
+}			encoding_cases[] = {
+	{"\"\\u00e9\\u4e2d\"", holds_latin1, true, "\"\\u00e9?\""},
+	{"\"\\u0000 \\ud800 \\ud83d\\ude00\"", holds_latin1, true, "\"? ? ?\""},
+	{"\"\\u0041\\u007f\"", holds_none, false, "\"\\u0041\\u007f\""},
+	{"\"\\u0080\"", holds_none, true, "\"?\""},
+	{"{\"k\\u00ff\": [\"\\u4e2d\", \"\\u00e9\"]}", holds_fffd, true, "{\"k\\u00ff\": [\"\\ufffd\", \"\\u00e9\"]}"},
+	{"\"\\u00e9\\u4e2d\"", NULL, false, "\"\\u00e9\\u4e2d\""},
+	{"\"\\u0000\"", NULL, true, "\"\\ufffd\""},
+};
+
+static void
+test_storable_encoding(void)
+{
+	size_t		i;
+	char		out[256];
+	char		again[256];
+	int			asked = 0;
+
+	for (i = 0; i < LENGTHOF(encoding_cases); i++)
+	{
+		const char *d = encoding_cases[i].doc;
+		size_t		len = strlen(d);
+		bool		changed;
+		size_t		n = cj_make_jsonb_storable_in(d, len, out, &changed, encoding_cases[i].holds, &asked);
+
+		CHECK(changed == encoding_cases[i].changed && n == strlen(encoding_cases[i].storable) &&
+			  memcmp(out, encoding_cases[i].storable, n) == 0, "storable_in(%s) = %.*s", d, (int) n, out);
+		CHECK(n <= CJ_STORABLE_CAPACITY(len), "storable_in(%s) within capacity", d);
+		(void) cj_make_jsonb_storable_in(out, n, again, &changed, encoding_cases[i].holds, &asked);
+		CHECK(!changed, "storable_in(%s) is a fixed point", d);
+	}
+	/* asked only above U+007F: \u0041 and \u007f never reach holds */
+	asked = 0;
+	(void) cj_make_jsonb_storable_in("\"\\u0041\\u007f\"", 14, out, &(bool) {false}, holds_none, &asked);
+	CHECK(asked == 0, "holds asked %d times about ASCII", asked);
+}
+
+static const struct
+{
+	const char *doc;
+	bool		ok;
+	size_t		bytes;
+	size_t		max_array;
+	size_t		max_object;
+	size_t		depth;
+}			size_cases[] = {
+	{"1", true, 4 + 19, 0, 0, 0},
+	{"\"abc\"", true, 4 + 4 + 3, 0, 0, 0},
+	{"[1, 2, 3]", true, 4 + 3 * 19, 3, 0, 1},
+	{"[]", true, 4, 0, 0, 1},
+	{"{}", true, 4, 0, 0, 1},
+	{"{\"a\": 1, \"a\": 2}", true, 4 + 2 * (4 + 1) + 2 * 19, 0, 2, 1},
+	{" {\"x\": [true, [false, null, \"[\"]], \"y\": {}} ", true,
+	 4 + (4 + 1) + 11 + 4 + 11 + 4 + 4 + (4 + 1) + (4 + 1) + 11, 3, 2, 3},
+	/* 9 digits: 13 + 2 * 3 */
+	{"[123456789]", true, 4 + 4 + 19, 1, 0, 1},
+	/* beyond numeric, stored as a string: within the numeric bound (5 digits), and past it (28 bytes) */
+	{"1e1001", true, 4 + 4 + 17, 0, 0, 0},
+	{"[1e10000000000000000000000000]", true, 4 + 4 + 28, 1, 0, 1},
+	{"[1, 2", false, 0, 0, 0, 1},
+	{"]", false, 0, 0, 0, 0},
+	{"[1}", false, 0, 0, 0, 1},
+	{"1 2", false, 0, 0, 0, 0},
+	{"{1: 2}", false, 0, 0, 0, 1},
+	{"{\"a\": [1]}", true, 4 + 5 + 11 + 19, 1, 1, 2},
+	{"{\"a\" [1]}", false, 0, 0, 0, 2},
+	{"[1,]", false, 0, 0, 0, 1},
+	{"[,1]", false, 0, 0, 0, 1},
+	{"[00000000]", false, 0, 0, 0, 1},
+	{"{\"a\":}", false, 0, 0, 0, 1},
+	{"{\"a\"::1}", false, 0, 0, 0, 1},
+	{"[1]]", false, 0, 0, 0, 1},
+	{"", false, 0, 0, 0, 0},
+	{"x", false, 0, 0, 0, 0},
+	{"\"abc", false, 0, 0, 0, 0},
+};
+
+static void
+test_jsonb_size(void)
+{
+	size_t		i;
+	size_t		stack[8];
+	cj_jsonb_size s;
+
+	for (i = 0; i < LENGTHOF(size_cases); i++)
+	{
+		const char *d = size_cases[i].doc;
+		size_t		len = strlen(d);
+		bool		ok = cj_jsonb_size_estimate(d, len, stack, LENGTHOF(stack), &s);
+
+		CHECK(cj_depth(d, len) == size_cases[i].depth, "depth(%s) = %zu", d, cj_depth(d, len));
+		CHECK(ok == size_cases[i].ok, "size_estimate(%s) = %d", d, ok);
+		if (ok && size_cases[i].ok)
+		{
+			CHECK(s.bytes == size_cases[i].bytes && s.max_array == size_cases[i].max_array &&
+				  s.max_object == size_cases[i].max_object,
+				  "size_estimate(%s) = %zu bytes, array %zu, object %zu", d, s.bytes, s.max_array, s.max_object);
+			CHECK(s.bytes <= CJ_JSONB_BYTES_BOUND(len), "size_estimate(%s) within the bound", d);
+		}
+	}
+	CHECK(!cj_jsonb_size_estimate("[[1]]", 5, stack, 1, &s), "deeper than the stack");
+	CHECK(cj_jsonb_size_estimate("[[1]]", 5, stack, 2, &s) && s.max_array == 1, "as deep as the stack");
+	CHECK(!cj_jsonb_size_estimate(NULL, 0, stack, 1, &s) && cj_depth(NULL, 0) == 0, "NULL");
+	CHECK(!cj_jsonb_size_estimate("[]", 2, NULL, 1, &s), "NULL stack");
+	CHECK(!cj_jsonb_size_estimate("[]", 2, stack, 1, NULL), "NULL out");
+}
+
+/* The estimate's counts at jsonb's own limits (2^24 + 1 numbers: the issue's document). */
+static void
+test_jsonb_size_large(void)
+{
+	const size_t n = (1u << 24) + 1;
+	char	   *d = malloc(2 * n + 2);
+	size_t		len = 0,
+				i;
+	size_t		stack[2];
+	cj_jsonb_size s;
+
+	if (d == NULL)
+	{
+		CHECK(false, "malloc");
+		return;
+	}
+	d[len++] = '[';
+	for (i = 0; i < n; i++)
+	{
+		d[len++] = (char) ('0' + i % 10);
+		d[len++] = i + 1 < n ? ',' : ']';
+	}
+	CHECK(cj_depth(d, len) == 1, "large depth");
+	CHECK(cj_jsonb_size_estimate(d, len, stack, 2, &s) && s.max_array == n && s.bytes == 4 + 19 * n &&
+		  s.bytes <= CJ_JSONB_BYTES_BOUND(len), "%zu numbers: array %zu, bytes %zu", n, s.max_array, s.bytes);
+	free(d);
+}
+
 /* 100k-deep nesting costs no stack: the reader never recurses. */
 static void
 test_deep(void)
@@ -537,6 +703,9 @@ test_json(void)
 	test_decode();
 	test_nul();
 	test_storable();
+	test_storable_encoding();
+	test_jsonb_size();
+	test_jsonb_size_large();
 	test_deep();
 	test_truncated();
 }

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Upstream data that violates a constraint the migration adds: the constraint
+# is left NOT VALID (no row is changed or dropped for it) and an INFO says so
+# (it was a NOTICE, which CREATE EXTENSION never shows).
+# ip_inventory_session_count_check (an adopted ORM inventory with a negative
+# session_count) and snapshot_country_iso (a database upstream migrated whose
+# snapshot_country holds a value that is not an ISO code). Prints TAP; needs
+# the suite's cluster.
+cd "$(dirname "$0")/../.."
+. test/lib/tap.sh
+DBS="nv_inventory nv_country"
+cleanup() {
+	for db in $DBS; do $PSQL -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+q() { $PSQL -At -d "$1" -c "$2"; }
+VALID="SELECT convalidated FROM pg_constraint WHERE conname = "
+
+for db in $DBS; do $PSQL -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1; done
+
+$PSQL -d nv_inventory -v n=500 -v orm_inventories=1 -f test/fixtures/cowrie_v15.sql >/dev/null 2>&1
+# A row phase 3 has nothing to fill in (types and ASN known): one it updates
+# fails against the NOT VALID check (reported to the lead, not fixed here).
+bad_ip=$(q nv_inventory "UPDATE ip_inventory SET session_count = -3, enrichment = '{}'
+                         WHERE ip_address = (SELECT min(ip_address) FROM ip_inventory WHERE current_asn IS NOT NULL)
+                         RETURNING ip_address" | tail -n 1)
+$PSQL -d nv_inventory -c 'CREATE EXTENSION cowrie_snapshot' >"$WORK/inventory.out" 2>&1
+ok $? "a v15 database whose ORM ip_inventory has a negative session_count migrates"
+grep -qF "INFO:  cowrie_snapshot: ip_inventory has negative session_count values; ip_inventory_session_count_check left NOT VALID" "$WORK/inventory.out"
+ok $? "  with an INFO (a NOTICE is not shown inside CREATE EXTENSION) that ip_inventory_session_count_check is left NOT VALID"
+[ "$(q nv_inventory "$VALID'ip_inventory_session_count_check' AND conrelid = 'ip_inventory'::regclass")" = f ]
+ok $? "  and the constraint is there, NOT VALID"
+[ "$(q nv_inventory "SELECT session_count FROM ip_inventory WHERE ip_address = '$bad_ip'")" = -3 ]
+ok $? "  the row keeps its value ($bad_ip: -3)"
+
+$PSQL -d nv_country -v n=500 -f test/fixtures/cowrie_v15.sql >/dev/null 2>&1
+$PSQL -d nv_country -f test/fixtures/upstream_v16.sql >/dev/null 2>&1
+bad_session=$(q nv_country "ALTER TABLE session_summaries DROP CONSTRAINT snapshot_country_iso;
+                            UPDATE session_summaries SET snapshot_country = 'us'
+                            WHERE session_id = (SELECT min(session_id) FROM session_summaries WHERE snapshot_country IS NOT NULL)
+                            RETURNING session_id" | tail -n 1)
+$PSQL -d nv_country -c 'CREATE EXTENSION cowrie_snapshot' >"$WORK/country.out" 2>&1
+ok $? "a database upstream migrated, with snapshot_country 'us' and no ISO check, migrates"
+grep -qF "INFO:  cowrie_snapshot: session_summaries has snapshot_country values that are not ISO codes; snapshot_country_iso left NOT VALID" "$WORK/country.out"
+ok $? "  with an INFO that snapshot_country_iso is left NOT VALID"
+[ "$(q nv_country "$VALID'snapshot_country_iso' AND conrelid = 'session_summaries'::regclass")" = f ]
+ok $? "  and the constraint is there, NOT VALID"
+[ -n "$bad_session" ] && [ "$(q nv_country "SELECT snapshot_country FROM session_summaries WHERE session_id = '$bad_session'")" = us ]
+ok $? "  the session keeps its value ($bad_session: us)"
+echo "1..$n"
