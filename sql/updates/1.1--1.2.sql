@@ -20,6 +20,7 @@ BEGIN
         -- routines of 1.2: begin
         'cowrie_as_owner(regclass, regprocedure, jsonb)',
         'cowrie_backfill(integer, integer, boolean, boolean)',
+        'cowrie_backfill_check_options(text, integer, boolean, boolean, text)',
         'cowrie_backfill_commit(integer, integer, boolean, text)',
         'cowrie_backfill_commit_finish(@extschema@.cowrie_backfill_run)',
         'cowrie_backfill_commit_start(integer, boolean, text)',
@@ -60,6 +61,7 @@ BEGIN
         'cowrie_ip_type_priority(text)',
         'cowrie_ip_types(json)',
         'cowrie_ip_types(jsonb)',
+        'cowrie_json_fits_jsonb(json)',
         'cowrie_jsonb_safe(json)',
         'cowrie_jsonb_safe(jsonb)',
         'cowrie_lookup_snapshots(text[])',
