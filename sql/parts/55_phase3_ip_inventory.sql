@@ -102,13 +102,14 @@ BEGIN
     replaced := replaced || @extschema@.cowrie_migrate_generated_columns(ARRAY['is_scanner', 'is_bogon']);
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conrelid = inv AND c.contype = 'c'
                    AND c.conname = 'ip_inventory_session_count_check') THEN
-        ALTER TABLE @extschema@.ip_inventory ADD CONSTRAINT ip_inventory_session_count_check CHECK (session_count >= 0) NOT VALID;
+        -- Rows that violate it keep the check out: a NOT VALID check still fails
+        -- every later write of such a row (phase 3's repair, the enricher's).
         IF NOT EXISTS (SELECT FROM @extschema@.ip_inventory WHERE session_count < 0) THEN
-            ALTER TABLE @extschema@.ip_inventory VALIDATE CONSTRAINT ip_inventory_session_count_check;
+            ALTER TABLE @extschema@.ip_inventory ADD CONSTRAINT ip_inventory_session_count_check CHECK (session_count >= 0);
         ELSE
             -- INFO: inside CREATE/ALTER EXTENSION a NOTICE is not shown (client_min_messages is WARNING there).
-            RAISE INFO 'cowrie_snapshot: ip_inventory has negative session_count values; ip_inventory_session_count_check left NOT VALID'
-                USING HINT = 'Correct them (SELECT * FROM ip_inventory WHERE session_count < 0), then: ALTER TABLE ip_inventory VALIDATE CONSTRAINT ip_inventory_session_count_check;';
+            RAISE INFO 'cowrie_snapshot: ip_inventory has negative session_count values; ip_inventory_session_count_check not added'
+                USING HINT = 'Correct them (SELECT * FROM ip_inventory WHERE session_count < 0), then SELECT cowrie_migrate() adds it.';
         END IF;
     END IF;
     PERFORM @extschema@.cowrie_create_index('idx_ip_current_asn', '@extschema@.ip_inventory', 'USING btree (current_asn)');

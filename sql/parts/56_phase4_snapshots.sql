@@ -45,15 +45,16 @@ BEGIN
         RAISE INFO 'cowrie_snapshot: session_summaries still has upstream''s legacy column snapshot_ip_types (% values carried into snapshot_ip_type)', carried
             USING HINT = 'It is kept because it may hold data. Once nothing reads it: ALTER TABLE session_summaries DROP COLUMN snapshot_ip_types;';
     END IF;
+    -- Rows that violate it keep the check out: a NOT VALID check still fails
+    -- every later write of such a row (the loader's, the backfill's).
     IF NOT @extschema@.cowrie_has_constraint(sessions, 'snapshot_country_iso') THEN
-        ALTER TABLE @extschema@.session_summaries ADD CONSTRAINT snapshot_country_iso
-            CHECK (snapshot_country IS NULL OR snapshot_country::text ~ '^[A-Z]{2}$') NOT VALID;
         IF NOT EXISTS (SELECT FROM @extschema@.session_summaries WHERE snapshot_country::text !~ '^[A-Z]{2}$') THEN
-            ALTER TABLE @extschema@.session_summaries VALIDATE CONSTRAINT snapshot_country_iso;
+            ALTER TABLE @extschema@.session_summaries ADD CONSTRAINT snapshot_country_iso
+                CHECK (snapshot_country IS NULL OR snapshot_country::text ~ '^[A-Z]{2}$');
         ELSE
             -- INFO: inside CREATE/ALTER EXTENSION a NOTICE is not shown (client_min_messages is WARNING there).
-            RAISE INFO 'cowrie_snapshot: session_summaries has snapshot_country values that are not ISO codes; snapshot_country_iso left NOT VALID'
-                USING HINT = 'Correct them (SELECT * FROM session_summaries WHERE snapshot_country !~ ''^[A-Z]{2}$''), then: ALTER TABLE session_summaries VALIDATE CONSTRAINT snapshot_country_iso;';
+            RAISE INFO 'cowrie_snapshot: session_summaries has snapshot_country values that are not ISO codes; snapshot_country_iso not added'
+                USING HINT = 'Correct them (SELECT * FROM session_summaries WHERE snapshot_country !~ ''^[A-Z]{2}$''), then SELECT cowrie_migrate() adds it.';
         END IF;
     END IF;
     RETURN CASE WHEN @extschema@.cowrie_has_column(sessions, 'snapshot_ip_types')
