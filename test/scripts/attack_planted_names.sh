@@ -9,7 +9,7 @@
 #  - Overloads of cowrie_backfill / cowrie_backfill_commit planted after
 #    install: the README's calls never run them; other argument types lose to
 #    the extension's exact match; the same types make the call ambiguous
-#    (42725, in the README's troubleshooting: no signature can avoid it).
+#    (42725, in docs/troubleshooting.md: no signature can avoid it).
 # Prints TAP. Needs the suite's cluster (PGHOST, PGPORT, PGUSER a superuser).
 cd "$(dirname "$0")/../.."
 . test/lib/tap.sh
@@ -186,9 +186,9 @@ superuser pn_bf 'SELECT cowrie_backfill(1000)'; rc1=$?; has 'ERROR:  42725: func
 superuser pn_bf 'CALL cowrie_backfill_commit(1000)'; rc2=$?; has 'ERROR:  42725'; r2=$?
 [ $rc1 -ne 0 ] && [ $r1 = 0 ] && [ $rc2 -ne 0 ] && [ $r2 = 0 ] && [ "$(planted_ran)" = 0 ]
 ok $? "a plant of the same argument types (cowrie_backfill(integer), as in the issue) makes the call fail with 42725, and never runs"
-grep -qF '| 42725 | function cowrie_backfill(integer) is not unique' README.md
-ok $? "the README's troubleshooting says what 42725 on a backfill call means and what to do"
-# The DBA's way out, as the README gives it: the routines of that name that are not the extension's, dropped.
+grep -qF '| 42725 | function cowrie_backfill(integer) is not unique' docs/troubleshooting.md
+ok $? "docs/troubleshooting.md says what 42725 on a backfill call means and what to do"
+# The DBA's way out, as docs/troubleshooting.md gives it: the routines of that name that are not the extension's, dropped.
 NOT_MEMBER="FROM pg_proc p WHERE p.proname IN ('cowrie_backfill', 'cowrie_backfill_commit')
             AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')"
 found=$(q pn_bf "SELECT count(*) || ' ' || count(*) FILTER (WHERE p.proowner = '$PL'::regrole) $NOT_MEMBER")
