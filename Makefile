@@ -7,13 +7,14 @@ MODULE_big  = cowrie_snapshot
 CORE_OBJS   = $(patsubst %.c,%.o,$(wildcard src/core/*.c))
 OBJS        = $(patsubst %.c,%.o,$(wildcard src/*.c)) $(CORE_OBJS)
 
-# The released scripts (frozen), and the current version's scripts, which the
-# rules below build from sql/parts (one file per concern, in file-name order)
-# and sql/updates (what an update changes before the parts run).
+# Released versions: their scripts in sql/ are frozen (never rebuilt). The
+# current version's scripts are built from sql/parts (one file per concern,
+# in file-name order) and sql/updates (what an update changes first), unless
+# the current version is itself released (its release commit).
+RELEASED    = 1.0 1.1 1.2
 PARTS       = $(sort $(wildcard sql/parts/*.sql))
-BUILT_SQL   = sql/$(EXTENSION)--$(EXTVERSION).sql \
-              $(foreach v,$(UPDATE_FROM),sql/$(EXTENSION)--$(v)--$(EXTVERSION).sql)
-UPDATE_FROM = 1.0 1.1
+BUILT_SQL   = $(if $(filter $(EXTVERSION),$(RELEASED)),,sql/$(EXTENSION)--$(EXTVERSION).sql \
+              $(foreach v,$(RELEASED),sql/$(EXTENSION)--$(v)--$(EXTVERSION).sql))
 DATA_built  = $(BUILT_SQL)
 DATA        = $(filter-out $(BUILT_SQL),$(wildcard sql/$(EXTENSION)--*.sql))
 
