@@ -119,8 +119,10 @@ chroot_run "$ROOT" bash -c 'cd /root/ext && git init -q && git add -A &&
 
 # The released sources the upgrade test builds, which the copy has no history for.
 . "$SRC/test/lib/releases.sh"
-mkdir -p "$ROOT/root/releases" && git -C "$SRC" archive -o "$ROOT/root/releases/$RELEASE_1_1.tar" "$RELEASE_1_1" ||
-	fail "cannot archive release $RELEASE_1_1 from $SRC"
+mkdir -p "$ROOT/root/releases" || fail "cannot create $ROOT/root/releases"
+for rel in "$RELEASE_1_1" "$RELEASE_1_2"; do
+	git -C "$SRC" archive -o "$ROOT/root/releases/$rel.tar" "$rel" || fail "cannot archive release $rel from $SRC"
+done
 
 rm -f "$ROOT/root/results"
 chroot_say "running test/suite.sh in the chroot"

@@ -2,6 +2,7 @@
 # released library (sourced). A copy of the tree without git history (the
 # matrix chroots) finds each as $COWRIE_RELEASES/COMMIT.tar instead.
 RELEASE_1_1=72f958c
+RELEASE_1_2=bf3ba2e
 
 # release_tree COMMIT DIR: that commit's files into DIR.
 release_tree() {

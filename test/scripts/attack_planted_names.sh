@@ -13,6 +13,7 @@
 # Prints TAP. Needs the suite's cluster (PGHOST, PGPORT, PGUSER a superuser).
 cd "$(dirname "$0")/../.."
 . test/lib/tap.sh
+CURRENT=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" cowrie_snapshot.control)
 PL=cowrie_planted_names
 DBS="pn_base pn_idx pn_trg pn_upd11 pn_upd10 pn_fresh pn_bf"
 
@@ -124,34 +125,34 @@ for v in 1.1 1.0; do
 	superuser "$db" "CREATE EXTENSION cowrie_snapshot VERSION '$v'" || { ok 1 "$v installs"; show; continue; }
 	as_planter "$db" "$PLANT_NEW" >/dev/null
 	superuser "$db" 'ALTER EXTENSION cowrie_snapshot UPDATE'; rc=$?
-	[ $rc -ne 0 ] && has 'ERROR:  55000: cowrie_snapshot: cannot update to 1.2: routines it creates already exist' &&
+	[ $rc -ne 0 ] && has "ERROR:  55000: cowrie_snapshot: cannot update to $CURRENT: routines it creates already exist" &&
 		has "public.cowrie_has_column(regclass, text) (owner $PL)" &&
 		has "public.cowrie_migrate_phase2_asn_inventory() (owner $PL)" && has 'HINT:  Look at them'
-	ok $? "$v -> 1.2 with two planted routines of 1.2: refused up front with 55000, naming both and their owner"
+	ok $? "$v -> $CURRENT with two planted routines of $CURRENT: refused up front with 55000, naming both and their owner"
 	show
 	[ "$(q "$db" "SELECT extversion FROM pg_extension WHERE extname = 'cowrie_snapshot'")" = "$v" ] &&
 		[ "$(q "$db" "SELECT count(*) FROM pg_proc WHERE proname IN ('cowrie_migrate_phase2_asn_inventory', 'cowrie_has_column')
 		                AND proowner = '$PL'::regrole")" = 2 ] &&
 		[ "$(q "$db" "SELECT public.cowrie_migrate_phase2_asn_inventory()")" = '{"planted": 1}' ]
-	ok $? "$v -> 1.2 refused: still at $v, the planted routines neither replaced nor dropped"
+	ok $? "$v -> $CURRENT refused: still at $v, the planted routines neither replaced nor dropped"
 	q "$db" "DROP FUNCTION public.cowrie_migrate_phase2_asn_inventory(), public.cowrie_has_column(regclass, text)" >/dev/null
 	superuser "$db" 'ALTER EXTENSION cowrie_snapshot UPDATE' &&
-		[ "$(q "$db" "SELECT extversion FROM pg_extension WHERE extname = 'cowrie_snapshot'")" = 1.2 ]
-	ok $? "$v -> 1.2 once the DBA has dropped them: the update goes through"
+		[ "$(q "$db" "SELECT extversion FROM pg_extension WHERE extname = 'cowrie_snapshot'")" = "$CURRENT" ]
+	ok $? "$v -> $CURRENT once the DBA has dropped them: the update goes through"
 	show
 done
 
-# The update's list of 1.2 routines is what a fresh install creates.
+# The update's list of the current version's routines is what a fresh install creates.
 copy pn_fresh
 $PSQL -d pn_fresh -c 'CREATE EXTENSION cowrie_snapshot' >/dev/null 2>&1
 PGOPTIONS="-c search_path=pg_catalog" $PSQL -At -d pn_fresh -c "
 	SELECT replace(p.proname || '(' || oidvectortypes(p.proargtypes) || ')', 'public.', '@extschema@.')
 	FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid JOIN pg_extension e ON e.oid = d.refobjid
 	WHERE e.extname = 'cowrie_snapshot' AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'" | LC_ALL=C sort >"$WORK/fresh"
-sed -n "/-- routines of 1.2: begin/,/-- routines of 1.2: end/p" sql/updates/1.1--1.2.sql |
+sed -n "/-- routines of the current version: begin/,/-- routines of the current version: end/p" sql/updates/planted_routines.sql |
 	sed -nE "s/^ *'(.*)',?$/\1/p" | LC_ALL=C sort >"$WORK/listed"
 [ -s "$WORK/fresh" ] && diff "$WORK/listed" "$WORK/fresh" >"$WORK/list.diff"
-ok $? "sql/updates/1.1--1.2.sql lists exactly the routines a fresh 1.2 install creates ($(wc -l <"$WORK/fresh"))"
+ok $? "sql/updates/planted_routines.sql lists exactly the routines a fresh $CURRENT install creates ($(wc -l <"$WORK/fresh"))"
 sed 's/^</# only in the list: /; s/^>/# add to the list: /' "$WORK/list.diff" | grep '^#' | head -n 20
 
 # --- Finding 11 (b): overloads of the README's entry points planted after install ---

@@ -2,10 +2,10 @@
 # The released versions update to the current one and end where a fresh
 # install ends: the same catalog (the extension's objects, the cowrie tables,
 # owners, grants, comments) and the same rows, on json and jsonb databases.
-# Roads: 1.1 and 1.0 from their frozen scripts with the current library; and
-# the road a user travels, 1.1 migrated by the released 1.1 library (built
-# from the release commit), then the current library and ALTER EXTENSION
-# UPDATE. Prints TAP. Needs the suite's cluster and root (it swaps the library
+# Roads: 1.0, 1.1 and 1.2 from their frozen scripts with the current library;
+# and the roads users travel, 1.1 and 1.2 migrated by their released libraries
+# (built from the release commits), then the current library and ALTER
+# EXTENSION UPDATE. Prints TAP. Needs the suite's cluster and root (it swaps the library
 # file for the released one and puts the current one back).
 cd "$(dirname "$0")/../.."
 . test/lib/tap.sh
@@ -67,21 +67,25 @@ same() { # same DB_A DB_B WHAT: catalog and rows equal
 	diff "$WORK/$1.rows" "$WORK/$2.rows" | head -n 10 | cut -c1-240 | sed 's/^/# /'
 }
 
-[ -n "$CURRENT" ] && [ "$CURRENT" != 1.1 ]; ok $? "the control file's default version is past the released 1.1 ($CURRENT)"
-for v in 1.0 1.1; do
+RELEASED="1.0 1.1 1.2"
+[ -n "$CURRENT" ] && [ "$CURRENT" != 1.2 ]; ok $? "the control file's default version is past the released 1.2 ($CURRENT)"
+for v in $RELEASED; do
 	path=$($PSQL -At -c "SELECT path FROM pg_extension_update_paths('cowrie_snapshot') WHERE source = '$v' AND target = '$CURRENT'")
 	[ "$path" = "$v--$CURRENT" ]; ok $? "$v updates to $CURRENT in one step, running no older migration (path: $path)"
 done
 
-# Released library, built from the release commit with this server's PGXS.
-old_src=$WORK/release-1.1
-if release_tree "$RELEASE_1_1" "$old_src" 2>"$WORK/archive.err" &&
-	make -s -C "$old_src" PG_CONFIG="$PG_CONFIG" >"$WORK/old_build.log" 2>&1; then
-	ok 0 "the released 1.1 library builds from $RELEASE_1_1"
-else
-	ok 1 "the released 1.1 library builds from $RELEASE_1_1"
-	cat "$WORK/archive.err" "$WORK/old_build.log" | tail -n 20 | sed 's/^/# /'
-fi
+# Released libraries, built from the release commits with this server's PGXS.
+declare -A RELEASE_COMMIT=([1.1]=$RELEASE_1_1 [1.2]=$RELEASE_1_2)
+for v in 1.1 1.2; do
+	old_src=$WORK/release-$v
+	if release_tree "${RELEASE_COMMIT[$v]}" "$old_src" 2>"$WORK/archive.err" &&
+		make -s -C "$old_src" PG_CONFIG="$PG_CONFIG" >"$WORK/old_build.log" 2>&1; then
+		ok 0 "the released $v library builds from ${RELEASE_COMMIT[$v]}"
+	else
+		ok 1 "the released $v library builds from ${RELEASE_COMMIT[$v]}"
+		cat "$WORK/archive.err" "$WORK/old_build.log" | tail -n 20 | sed 's/^/# /'
+	fi
+done
 cp "$LIB" "$WORK/current.so"
 
 for type in json jsonb; do
@@ -89,14 +93,14 @@ for type in json jsonb; do
 	$PSQL -c "DROP DATABASE IF EXISTS $base" -c "CREATE DATABASE $base" 2>/dev/null
 	$PSQL -d "$base" -v n=600 -v enrichment_type=$type -f test/fixtures/cowrie_v15.sql >/dev/null 2>&1
 	$PSQL -d "$base" -c "DROP SCHEMA fixture CASCADE" 2>/dev/null
-	for road in fresh from10 from11 released11; do
+	for road in fresh from10 from11 from12 released11 released12; do
 		$PSQL -c "DROP DATABASE IF EXISTS up_${road}_$type" -c "CREATE DATABASE up_${road}_$type TEMPLATE $base" 2>/dev/null
 	done
 
 	$PSQL -d up_fresh_$type -c 'CREATE EXTENSION cowrie_snapshot' 2>/dev/null
 	[ "$(ext up_fresh_$type)" = "$CURRENT" ]; ok $? "$type: a fresh install is at $CURRENT"
 
-	for v in 1.0 1.1; do
+	for v in $RELEASED; do
 		db=up_from${v/./}_$type
 		$PSQL -d "$db" -c "CREATE EXTENSION cowrie_snapshot VERSION '$v'" 2>/dev/null &&
 			[ "$(ext "$db")" = "$v" ]
@@ -107,25 +111,27 @@ for type in json jsonb; do
 		same up_fresh_$type "$db" "$type, from $v"
 	done
 
-	# The user's road: the released library migrates under 1.1's rules, the
-	# package is upgraded, sessions keep arriving, then the update.
-	db=up_released11_$type
-	if [ -f "$old_src/cowrie_snapshot.so" ] && put_library "$old_src/cowrie_snapshot.so"; then
-		$PSQL -d "$db" -c "CREATE EXTENSION cowrie_snapshot VERSION '1.1'" 2>/dev/null
-		ok $? "$type: the released 1.1 library migrates the database"
-	else
-		ok 1 "$type: the released 1.1 library migrates the database"
-	fi
-	restore_library
-	n_before=$($PSQL -At -d "$db" -c "SELECT count(*) FROM session_summaries WHERE snapshot_country IS NOT NULL")
-	out=$($PSQL -At -d "$db" -c "SELECT cowrie_extract_ip(enrichment) IS NOT NULL FROM session_summaries LIMIT 1" 2>&1)
-	[ -n "$out" ] && [ "$n_before" -gt 0 ]; ok $? "$type: still at 1.1, the database works with the current library"
-	$PSQL -d "$db" -c 'ALTER EXTENSION cowrie_snapshot UPDATE' 2>"$WORK/$db.err" && [ "$(ext "$db")" = "$CURRENT" ]
-	ok $? "$type: then ALTER EXTENSION UPDATE reaches $CURRENT"
-	same up_fresh_$type "$db" "$type, 1.1 migrated by the released library"
+	# The users' roads: the released library migrates under its version's
+	# rules, the package is upgraded, sessions keep arriving, then the update.
+	for v in 1.1 1.2; do
+		db=up_released${v/./}_$type
+		if [ -f "$WORK/release-$v/cowrie_snapshot.so" ] && put_library "$WORK/release-$v/cowrie_snapshot.so"; then
+			$PSQL -d "$db" -c "CREATE EXTENSION cowrie_snapshot VERSION '$v'" 2>/dev/null
+			ok $? "$type: the released $v library migrates the database"
+		else
+			ok 1 "$type: the released $v library migrates the database"
+		fi
+		restore_library
+		n_before=$($PSQL -At -d "$db" -c "SELECT count(*) FROM session_summaries WHERE snapshot_country IS NOT NULL")
+		out=$($PSQL -At -d "$db" -c "SELECT cowrie_extract_ip(enrichment) IS NOT NULL FROM session_summaries LIMIT 1" 2>&1)
+		[ -n "$out" ] && [ "$n_before" -gt 0 ]; ok $? "$type: still at $v, the database works with the current library"
+		$PSQL -d "$db" -c 'ALTER EXTENSION cowrie_snapshot UPDATE' 2>"$WORK/$db.err" && [ "$(ext "$db")" = "$CURRENT" ]
+		ok $? "$type: then ALTER EXTENSION UPDATE reaches $CURRENT"
+		same up_fresh_$type "$db" "$type, $v migrated by the released library"
+	done
 done
 
 for type in json jsonb; do
-	for db in up_base up_fresh up_from10 up_from11 up_released11; do $PSQL -c "DROP DATABASE IF EXISTS ${db}_$type"; done
+	for db in up_base up_fresh up_from10 up_from11 up_from12 up_released11 up_released12; do $PSQL -c "DROP DATABASE IF EXISTS ${db}_$type"; done
 done
 echo "1..$n"

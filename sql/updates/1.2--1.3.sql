@@ -1,0 +1,4 @@
+-- What 1.3 changes in the objects 1.2 created, before the parts replace every
+-- routine and run the current migration. An update from 1.0 or 1.1 runs
+-- sql/updates/1.1--1.2.sql first. Use IF EXISTS: on those roads some 1.2
+-- objects were never created. Nothing yet.
