@@ -86,6 +86,14 @@ for v in 1.1 1.2; do
 		cat "$WORK/archive.err" "$WORK/old_build.log" | tail -n 20 | sed 's/^/# /'
 	fi
 done
+# The released scripts are frozen: those in sql/ are the release commits' own.
+declare -A FROZEN=([1.1]="cowrie_snapshot--1.0.sql cowrie_snapshot--1.0--1.1.sql"
+                   [1.2]="cowrie_snapshot--1.2.sql cowrie_snapshot--1.0--1.2.sql cowrie_snapshot--1.1--1.2.sql")
+for v in 1.1 1.2; do
+	changed=""
+	for name in ${FROZEN[$v]}; do cmp -s "$WORK/release-$v/sql/$name" "sql/$name" || changed="$changed $name"; done
+	[ -z "$changed" ]; ok $? "the scripts of $v in sql/ are those of its release commit${changed:+; differ:$changed}"
+done
 cp "$LIB" "$WORK/current.so"
 
 for type in json jsonb; do
