@@ -174,7 +174,7 @@ if new_db $db; then
 	ok $? "no role became superuser"
 
 	# cowrie_as_owner runs only the extension's jsonb steps, and only for whom it was granted to.
-	for step in 'pg_catalog.jsonb_strip_nulls(jsonb)' 'public.cowrie_migrate()' 'public.oc_evil(text)'; do
+	for step in 'pg_catalog.jsonb_typeof(jsonb)' 'public.cowrie_migrate()' 'public.oc_evil(text)'; do
 		e=$(error_of $db "SELECT cowrie_as_owner('session_summaries', '$step', '{}')")
 		[ "${e%% *}" = 42501 ]
 		ok $? "cowrie_as_owner refuses $step with 42501 (${e:-no error})"

@@ -27,15 +27,16 @@ $PSQL -d nv_inventory -v n=500 -v orm_inventories=1 -f test/fixtures/cowrie_v15.
 bad_ip=$(q nv_inventory "UPDATE ip_inventory SET session_count = -3, enrichment = '{}'
                          WHERE ip_address = (SELECT min(ip_address) FROM ip_inventory WHERE current_asn IS NOT NULL)
                          RETURNING ip_address" | tail -n 1)
-q nv_inventory "UPDATE ip_inventory SET session_count = -1, ip_types = NULL,
+# (The ORM table has no ip_types yet: phase 3 adds it empty, then fills it from the document.)
+repaired_ip=$(q nv_inventory "UPDATE ip_inventory SET session_count = -1,
                 enrichment = '{\"spur\": {\"client\": {\"types\": [\"MOBILE\"]}}}'
-                WHERE ip_address = (SELECT max(ip_address) FROM ip_inventory)" >/dev/null
+                WHERE ip_address = (SELECT max(ip_address COLLATE \"C\") FROM ip_inventory) RETURNING ip_address" | tail -n 1)
 $PSQL -d nv_inventory -c 'CREATE EXTENSION cowrie_snapshot' >"$WORK/inventory.out" 2>&1
 ok $? "a v15 database whose ORM ip_inventory has negative session_counts migrates, also where phase 3 fills a bad row's types"
 grep -qF "INFO:  cowrie_snapshot: ip_inventory has negative session_count values; ip_inventory_session_count_check not added" "$WORK/inventory.out"
 ok $? "  with an INFO (a NOTICE is not shown inside CREATE EXTENSION) that ip_inventory_session_count_check is not added"
 [ "$(q nv_inventory "SELECT count(*) FROM pg_constraint WHERE conname = 'ip_inventory_session_count_check'")" = 0 ] &&
-	[ "$(q nv_inventory "SELECT array_to_string(ip_types, ',') FROM ip_inventory WHERE ip_address = (SELECT max(ip_address) FROM ip_inventory)")" = MOBILE ]
+	[ -n "$repaired_ip" ] && [ "$(q nv_inventory "SELECT array_to_string(ip_types, ',') FROM ip_inventory WHERE ip_address = '$repaired_ip'")" = MOBILE ]
 ok $? "  the constraint is not there, and the bad row phase 3 repaired has its type"
 [ "$(q nv_inventory "SELECT session_count FROM ip_inventory WHERE ip_address = '$bad_ip'")" = -3 ]
 ok $? "  the row keeps its value ($bad_ip: -3)"
