@@ -68,9 +68,20 @@ else
 	echo "== unit and fuzz: not run here (COWRIE_UNIT=0)"
 fi
 
+# COWRIE_COVERAGE=DIR (test/coverage.sh): the build with --coverage -O0, the
+# server's .gcda files under DIR/gcda (GCOV_PREFIX, inherited by every cluster
+# the scripts start), plpgsql_check's profiler on in the suite's cluster, and
+# the profiles of every database with the extension to DIR/plpgsql at the end.
+COPT_COVERAGE=() CLUSTER_SETTINGS=()
+if [ -n "${COWRIE_COVERAGE:-}" ]; then
+	COPT_COVERAGE=(COPT="--coverage -O0")
+	export GCOV_PREFIX=$COWRIE_COVERAGE/gcda
+	CLUSTER_SETTINGS=(shared_preload_libraries=plpgsql_check plpgsql_check.profiler=on)
+fi
+
 # Build with -Werror and install into this server.
 make -s clean >/dev/null 2>&1
-if make -s PG_CONFIG="$PG_CONFIG" >"$WORK.build.log" 2>&1 && make -s PG_CONFIG="$PG_CONFIG" install >>"$WORK.build.log" 2>&1; then
+if make -s PG_CONFIG="$PG_CONFIG" "${COPT_COVERAGE[@]}" >"$WORK.build.log" 2>&1 && make -s PG_CONFIG="$PG_CONFIG" install >>"$WORK.build.log" 2>&1; then
 	record "build with -Werror, install" 1 0
 else
 	cat "$WORK.build.log"; record "build with -Werror, install" 0 1
@@ -78,7 +89,7 @@ else
 fi
 
 trap cluster_stop EXIT
-cluster_start "$WORK" "$PORT" || { record "cluster start" 0 1; finish; }
+cluster_start "$WORK" "$PORT" "${CLUSTER_SETTINGS[@]}" || { record "cluster start" 0 1; finish; }
 
 # pg_regress: files in sql/ and expected/.
 make -s PG_CONFIG="$PG_CONFIG" installcheck >"$WORK/regress.out" 2>&1; rc=$?
@@ -96,7 +107,17 @@ for t in test/pgtap/*.sql; do
 	[ -e "$t" ] || continue
 	db=tap_$(basename "$t" .sql)
 	"$PGBIN/createdb" -T cowrie_tap_template "$db"
-	out=$(cd test/pgtap && pg_prove --psql-bin "$PGBIN/psql" -d "$db" "$(basename "$t")" 2>&1); rc=$?
+	file=$(basename "$t")
+	if [ -n "${COWRIE_COVERAGE:-}" ]; then
+		# Most files roll back, the extension with them: a copy reads the
+		# profiles before each ROLLBACK (the collection's rows go to a file).
+		file=.coverage_$file
+		awk -v out="$COWRIE_COVERAGE/plpgsql/tap_$(basename "$t" .sql)" -v collect="$ROOT/test/coverage/collect_plpgsql.sql" '
+			/^ROLLBACK;/ { k++; printf "\\pset fieldsep \x27\\t\x27\n\\o %s_%d.tsv\n\\i %s\n\\o\n\\pset fieldsep \x27|\x27\n", out, k, collect }
+			{ print }' "$t" >"test/pgtap/$file"
+	fi
+	out=$(cd test/pgtap && pg_prove --psql-bin "$PGBIN/psql" -d "$db" "$file" 2>&1); rc=$?
+	[ -n "${COWRIE_COVERAGE:-}" ] && rm -f "test/pgtap/$file"
 	n=$(echo "$out" | sed -nE 's/.*Tests=([0-9]+),.*/\1/p'); n=${n:-0}
 	bad=$(echo "$out" | sed -nE 's/.*Failed ([0-9]+)\/[0-9]+ subtests.*/\1/p' | awk '{s+=$1} END {print s+0}')
 	[ $rc -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
@@ -105,6 +126,21 @@ for t in test/pgtap/*.sql; do
 	echo "   $t: $n tests, $bad failed"
 done
 record "pgTAP (one check an assertion)" "$p" "$f"
+if [ -n "${COWRIE_COVERAGE:-}" ]; then
+	# A fresh install's routines (the statements to cover), then the profile of
+	# every database that kept the extension. Here, before the scripts: the
+	# SIGKILLs of faults.sh reset the server's shared memory, profiles included,
+	# and the scripts drop their databases (their PL/pgSQL runs are not counted).
+	"$PGBIN/createdb" cov_reference && "$PGBIN/psql" -qX -d cov_reference -v n=10 -f test/fixtures/cowrie_v15.sql >/dev/null 2>&1 &&
+		"$PGBIN/psql" -qX -d cov_reference -c 'SET client_min_messages = warning' -c 'DROP SCHEMA fixture CASCADE' -c 'CREATE EXTENSION cowrie_snapshot' >/dev/null &&
+		"$PGBIN/psql" -qX -At -F $'\t' -d cov_reference -f test/coverage/collect_plpgsql.sql >"$COWRIE_COVERAGE/plpgsql/reference.tsv"
+	for db in $("$PGBIN/psql" -X -At -d postgres -c "SELECT datname FROM pg_database WHERE datallowconn AND datname <> 'cov_reference'"); do
+		[ "$("$PGBIN/psql" -X -At -d "$db" -c "SELECT count(*) FROM pg_extension WHERE extname = 'cowrie_snapshot'" 2>/dev/null)" = 1 ] || continue
+		"$PGBIN/psql" -qX -At -F $'\t' -d "$db" -f test/coverage/collect_plpgsql.sql >"$COWRIE_COVERAGE/plpgsql/db_$db.tsv" 2>&1
+	done
+	echo "== PL/pgSQL profiles of $(ls "$COWRIE_COVERAGE"/plpgsql/tap_*.tsv 2>/dev/null | wc -l) pgTAP transactions and $(ls "$COWRIE_COVERAGE"/plpgsql/db_*.tsv 2>/dev/null | wc -l) databases in $COWRIE_COVERAGE/plpgsql"
+fi
+
 
 # Shell-driven tests (dump/restore, faults, concurrency): each prints TAP.
 p=0; f=0
