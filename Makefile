@@ -91,6 +91,19 @@ unit:
 test-matrix:
 	bash test/matrix.sh
 
+.PHONY: lint coverage
+
+# plpgsql_check, every check on, over every PL/pgSQL routine of the extension;
+# a finding test/lint_allow.txt does not explain fails (test/lint.sh). Root.
+lint:
+	PG_CONFIG=$(PG_CONFIG) bash test/lint.sh
+
+# C line and branch coverage (gcovr) over the unit tests and the SQL-level suite,
+# PL/pgSQL statement and branch coverage (plpgsql_check's profiler) over the
+# SQL-level suite; prints both (test/coverage.sh). Root; a full suite run.
+coverage:
+	PG_CONFIG=$(PG_CONFIG) bash test/coverage.sh
+
 # ---------------------------------------------------------------------------
 # Release packaging: PGXN archive (make dist), Debian package (make deb), and
 # META.json checks (make meta-check). The control file's default_version is the

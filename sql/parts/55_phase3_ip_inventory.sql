@@ -16,7 +16,6 @@ AS $fn$
 DECLARE
     inv regclass := '@extschema@.ip_inventory'::regclass;
     probe regclass;
-    def text[];
     defs text[] := ARRAY[
         ARRAY['geo_country', 'varchar(2)', $e$pg_catalog.upper(COALESCE(
                 CASE WHEN (enrichment -> 'maxmind' ->> 'country') ~ '^[A-Za-z]{2}$' THEN enrichment -> 'maxmind' ->> 'country' END,
@@ -26,7 +25,6 @@ DECLARE
         ARRAY['is_scanner', 'boolean', $e$COALESCE(pg_catalog.lower(enrichment -> 'greynoise' ->> 'noise') IN ('true', 't', 'yes', 'y', 'on', '1'), false)$e$],
         ARRAY['is_bogon', 'boolean', $e$COALESCE(pg_catalog.lower(enrichment -> 'validation' ->> 'is_bogon') IN ('true', 't', 'yes', 'y', 'on', '1'), false)$e$]];
     replaced text[] := '{}';
-    i integer;
 BEGIN
     DROP TABLE IF EXISTS pg_temp.cowrie_generated_probe;
     CREATE TEMP TABLE cowrie_generated_probe (enrichment jsonb);

@@ -9,6 +9,19 @@ n=0
 # ok STATUS DESCRIPTION: one TAP line from a command's exit status.
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 
+# setup STATUS DESCRIPTION: a set-up step or a property of the fixture, not a check
+# of the extension: when it succeeds, a TAP comment (no pass is counted); when it
+# fails, a "not ok" (one failure), the plan and "Bail out!", and the script exits 1.
+# Call it from the script's own shell, not from a $(...) or a pipeline.
+setup() {
+	if [ "$1" = 0 ]; then
+		echo "# set-up: $2"
+	else
+		n=$((n + 1)); echo "not ok $n - set-up failed: $2"; echo "1..$n"; echo "Bail out! set-up failed: $2"
+		exit 1
+	fi
+}
+
 # The snapshot columns of every session, as one checksum.
 SNAPSHOT_SUM="SELECT md5(string_agg(concat_ws('|', session_id, source_ip, snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at), ',' ORDER BY session_id)) FROM session_summaries"
 snapshot_sum() { $PSQL -At -d "$1" -c "$SNAPSHOT_SUM"; }

@@ -98,7 +98,7 @@ inventory_ip() { q "$1" "SELECT ip_address FROM public.ip_inventory WHERE geo_co
 # tools/cluster.sh logs to the cluster directory; a logging collector elsewhere.
 datadir=$(q postgres 'SHOW data_directory'); logfile=$(q postgres 'SELECT pg_current_logfile()')
 case $logfile in '') logfile=$(dirname "$datadir")/server.log ;; /*) ;; *) logfile=$datadir/$logfile ;; esac
-[ -r "$logfile" ]; ok $? "the server log is readable for the parse trees ($logfile)"
+[ -r "$logfile" ]; setup $? "the server log is readable for the parse trees ($logfile)"
 offset=$(stat -c %s "$logfile" 2>/dev/null || echo 0)
 : >"$WORK/pids"
 ref() { # DB SQL: as the victim, logging parse trees; records the backend
@@ -158,20 +158,20 @@ done
 clean -d atk_base -c "\\copy atk_harness.req ($REQCOLS) FROM '$WORK/req.tsv'" >/dev/null
 q atk_base "SELECT origin || ': ' || count(*) || ' requests' FROM atk_harness.req GROUP BY origin ORDER BY 1" | sed 's/^/# /'
 for o in 'operator names x types' 'built-in function names' 'extension look-alikes' 'call sites in parse trees' 'relations'; do
-	[ "$(q atk_base "SELECT count(*) FROM atk_harness.req WHERE origin = '$o'")" -gt 0 ]; ok $? "requests derived: $o"
+	[ "$(q atk_base "SELECT count(*) FROM atk_harness.req WHERE origin = '$o'")" -gt 0 ]; setup $? "requests derived: $o"
 done
 # A variadic built-in the scripts call, if any, must be among the call sites.
 variadic=$(q atk_ref1 "SELECT proname FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace AND provariadic = '\"any\"'::regtype
                        AND proname = ANY ($(arr "$WORK/funcs")) ORDER BY proname = 'jsonb_build_object' DESC, 1 LIMIT 1")
 [ -z "$variadic" ] || [ "$(q atk_base "SELECT count(*) FROM atk_harness.req WHERE origin = 'call sites in parse trees' AND name = '$variadic'")" -gt 0 ]
-ok $? "variadic calls are among the call sites, as non-variadic exact-type requests (${variadic:-none used})"
+setup $? "variadic calls are among the call sites, as non-variadic exact-type requests (${variadic:-none used})"
 
 # --- Planting, as the attacker -----------------------------------------------
 plant() { # DB [SCENARIO]: every request not planted yet (those whose types exist now)
 	clean -d "$1" -c "SET ROLE $ATK" -c 'SELECT count(*) FROM atk_harness.plant()' >/dev/null 2>&1
 	local made; made=$(q "$1" 'SELECT count(*) FROM atk_harness.planted WHERE ok')
 	echo "# ${2:-$1}: $made planted, $(q "$1" 'SELECT count(*) FROM atk_harness.planted WHERE NOT ok') not plantable (yet)"
-	[ -z "${2:-}" ] || { [ "$made" -gt 1000 ]; ok $? "$2: the attacker's plants are in place"; }
+	[ -z "${2:-}" ] || { [ "$made" -gt 1000 ]; setup $? "$2: the attacker's plants are in place"; }
 }
 hits() { q "$1" 'SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM atk_first.atk_hits'; }
 roles() { q atk_base 'SELECT atk_harness.roles()'; }
@@ -179,10 +179,10 @@ roles() { q atk_base 'SELECT atk_harness.roles()'; }
 clean -c 'CREATE DATABASE atk_tpl TEMPLATE atk_base' >/dev/null
 plant atk_tpl "template, planted before install"
 q atk_tpl "SELECT format('#   %s / %s: %s planted', origin, kind, count(*) FILTER (WHERE ok)) FROM atk_harness.planted GROUP BY origin, kind ORDER BY origin, kind"
-[ "$(q atk_tpl 'SELECT count(*) FROM atk_harness.planted WHERE ok')" -gt 100 ]; ok $? "the attacker, with CREATE on public and atk_first only, planted overloads"
+[ "$(q atk_tpl 'SELECT count(*) FROM atk_harness.planted WHERE ok')" -gt 100 ]; setup $? "the attacker, with CREATE on public and atk_first only, planted overloads"
 [ "$(q atk_tpl "SELECT count(DISTINCT p.proowner) FROM pg_proc p WHERE p.pronamespace IN ('public'::regnamespace, 'atk_first'::regnamespace)")" = 1 ] &&
 	[ "$(q atk_tpl "SELECT rolsuper FROM pg_roles WHERE rolname = '$ATK'")" = f ]
-ok $? "every plant belongs to the attacker, who is no superuser"
+setup $? "every plant belongs to the attacker, who is no superuser"
 
 # --- Scenarios ---------------------------------------------------------------
 planted_ran() { grep -oE 'ATTACK-PLANT-RAN .*' "$1" | sed -E 's/ATTACK-PLANT-RAN //; s/ \(as [^)]*\)$//'; }
@@ -228,7 +228,7 @@ filled() { q "$1" "SELECT count(*) FROM public.session_summaries WHERE snapshot_
 usage() { # SCENARIO DB
 	local scn=$1 db=$2 ip label sql
 	ext_schema "$db"; reset_sessions "$db"; ip=$(inventory_ip "$db")
-	[ -n "$ip" ]; ok $? "$scn: an inventory IP with a country to insert sessions with ($ip)"
+	[ -n "$ip" ]; setup $? "$scn: an inventory IP with a country to insert sessions with ($ip)"
 	while IFS=$'\t' read -r label sql; do
 		case $label in
 		'DROP EXTENSION'*) drop_step "$scn" "$db" "$label" "$sql"; continue ;;
@@ -288,7 +288,7 @@ done
 # after the 1.1 install and before the update.
 scn="S3 update from 1.1"; db=atk_s3; r0=$(roles)
 clean -c "CREATE DATABASE $db TEMPLATE atk_base" >/dev/null
-clean -d "$db" -c "CREATE EXTENSION cowrie_snapshot VERSION '1.1' $SCHEMA_CLAUSE" >/dev/null 2>&1; ok $? "$scn: 1.1 installs (clean)"
+clean -d "$db" -c "CREATE EXTENSION cowrie_snapshot VERSION '1.1' $SCHEMA_CLAUSE" >/dev/null 2>&1; setup $? "$scn: 1.1 installs (clean)"
 [ "$DEFAULT_VERSION" != 1.1 ] &&
 	[ "$(q "$db" "SELECT count(*) FROM pg_extension_update_paths('cowrie_snapshot') WHERE source = '1.1' AND target = '$DEFAULT_VERSION' AND path IS NOT NULL")" = 1 ]
 ok $? "$scn: an update path from 1.1 to the default version ($DEFAULT_VERSION) is installed"

@@ -53,7 +53,7 @@ as_role $APP -d $TPL -v n="$N" -f test/fixtures/cowrie_v15.sql >/dev/null 2>&1 &
 	as_role $APP -d $TPL -c 'DROP SCHEMA fixture CASCADE' >/dev/null 2>&1 &&
 	dba -d $TPL -c 'CREATE EXTENSION cowrie_snapshot SCHEMA public' >/dev/null &&
 	as_role $APP -d $TPL -c "GRANT SELECT, INSERT, UPDATE ON session_summaries TO $LOADER" >/dev/null
-ok $? "the application role's v15 database, installed by a superuser, a loader with rights on session_summaries only"
+setup $? "the application role's v15 database, installed by a superuser, a loader with rights on session_summaries only"
 # An inventory row that fills every snapshot column; its type comes from the
 # SPUR data in its document (ip_types is empty), so the document is read.
 IP=81.2.69.142

@@ -20,7 +20,7 @@ $PSQL -d postgres -c 'CREATE DATABASE job_base' >/dev/null
 $PSQL -d job_base -v n=20000 -f test/fixtures/cowrie_v15.sql >/dev/null 2>&1
 $PSQL -d job_base -c 'DROP SCHEMA fixture CASCADE' -c 'SET cowrie_snapshot.defer_session_backfill = on' \
 	-c 'CREATE EXTENSION cowrie_snapshot' >/dev/null 2>&1
-[ "$(q job_base "$NULLS")" = 20000 ]; ok $? "a deferred install leaves 20000 sessions to the backfill"
+[ "$(q job_base "$NULLS")" = 20000 ]; setup $? "a deferred install leaves 20000 sessions to the backfill"
 for db in job_lock job_left job_rewrite; do $PSQL -d postgres -c "CREATE DATABASE $db TEMPLATE job_base" >/dev/null; done
 
 # A driver's transaction block: the CALL fails before it takes the lock, so

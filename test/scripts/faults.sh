@@ -176,15 +176,15 @@ grep -vE '^(NOTICE|DETAIL|LOCATION|CONTEXT)' "$WORK/proc_cancel.out" | note
 bg proc_kill ft_kill -c 'CALL cowrie_backfill_commit(100)'
 pid=$(active_pid proc_kill 0.5 'CALL cowrie_backfill_commit%')
 [ -n "$pid" ] && kill -9 "$pid"; rc=$?
-ok $rc "kill -9 of the backend running CALL cowrie_backfill_commit(100) (pid ${pid:-none})"
+setup $rc "kill -9 of the backend running CALL cowrie_backfill_commit(100) (pid ${pid:-none})"
 bg_wait "$BG_PID" 30
-grep -q 'server closed the connection unexpectedly' "$WORK/proc_kill.out"; ok $? "  its client sees the connection closed"
+grep -q 'server closed the connection unexpectedly' "$WORK/proc_kill.out"; setup $? "  its client sees the connection closed"
 t0=$(date +%s%N)
 up=1; while [ $((($(date +%s%N) - t0) / 1000000000)) -lt 60 ]; do
 	[ "$($PSQL -At -d ft_kill -c 'SELECT 1' 2>/dev/null)" = 1 ] && { up=0; break; }
 	sleep 0.1
 done
-ok $up "  the server accepts connections again after crash recovery ($((($(date +%s%N) - t0) / 1000000)) ms)"
+setup $up "  the server accepts connections again after crash recovery ($((($(date +%s%N) - t0) / 1000000)) ms)"
 mid=$(q ft_kill "$FILLED")
 partly "$mid"; ok $? "  the committed batches stay: $mid sessions filled"
 [ "$(q ft_kill "$ADVISORY")" = 0 ]; ok $? "  the killed session's advisory lock is gone"

@@ -48,11 +48,11 @@ q() { at "$1" -At -d "$DB" -c "$2"; }
 if [ ! -f "$("$PG_CONFIG" --pkglibdir)/pg_cron.so" ] || [ ! -f "$("$PG_CONFIG" --sharedir)/extension/pg_cron.control" ]; then
 	bail "pg_cron is installed for PostgreSQL $MAJOR (missing: install the Debian package postgresql-$MAJOR-cron)"
 fi
-ok 0 "pg_cron is installed for PostgreSQL $MAJOR"
+echo "# set-up: pg_cron is installed for PostgreSQL $MAJOR"
 
 line=$(grep -o "SELECT cron\.schedule('[^']*', *'[^']*')" README.md | head -n 1)
 [ -n "$line" ] || bail "README.md has a pg_cron line (SELECT cron.schedule('<schedule>', '<command>'))"
-ok 0 "README.md's pg_cron line: $line"
+echo "# set-up: README.md's pg_cron line: $line"
 schedule=$(echo "$line" | sed -E "s/^SELECT cron\.schedule\('([^']*)', *'([^']*)'\)$/\1/")
 command=$(echo "$line" | sed -E "s/^SELECT cron\.schedule\('([^']*)', *'([^']*)'\)$/\2/")
 
@@ -66,7 +66,7 @@ for m in $MODES; do
 	esac
 	cluster_start "${DIR[$m]}" "${PORT[$m]}" shared_preload_libraries=pg_cron cron.database_name=$DB $settings ||
 		bail "$m: a cluster with pg_cron in shared_preload_libraries starts"
-	ok 0 "$m: a cluster of its own (port ${PORT[$m]}, socket ${DIR[$m]}): shared_preload_libraries=pg_cron cron.database_name=$DB $settings"
+	echo "# set-up: $m: a cluster of its own (port ${PORT[$m]}, socket ${DIR[$m]}): shared_preload_libraries=pg_cron cron.database_name=$DB $settings"
 
 	# The same database twice: one for pg_cron, one for a direct CALL to compare with.
 	at $m -c 'CREATE DATABASE cron_base'
@@ -82,10 +82,10 @@ for m in $MODES; do
 	pending=$(q $m 'SELECT count(*) FROM session_summaries WHERE snapshot_country IS NULL')
 	total=$(q $m 'SELECT count(*) FROM session_summaries')
 	[ "${pending:-0}" -gt 2 ] && [ "$pending" = "$total" ]
-	ok $? "$m: deferred mode and the trigger leave every session pending ($pending of $total)"
+	setup $? "$m: deferred mode and the trigger leave every session pending ($pending of $total)"
 
 	q $m 'CREATE EXTENSION pg_cron' >/dev/null 2>"$WORK/cron_ext.err"
-	ok $? "$m: CREATE EXTENSION pg_cron in cron.database_name (pg_cron $(q $m "SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'"))"
+	setup $? "$m: CREATE EXTENSION pg_cron in cron.database_name (pg_cron $(q $m "SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'"))"
 	sed 's/^/# /' "$WORK/cron_ext.err"
 
 	JOB[$m]=$(q $m "$line" 2>&1)
@@ -101,7 +101,7 @@ for m in $MODES; do
 	fi
 	q $m "SELECT cron.alter_job(${JOB[$m]:-0}, schedule => '$fast')" >/dev/null
 	[ "$(q $m "SELECT schedule || '|' || command FROM cron.job WHERE jobid = ${JOB[$m]:-0}")" = "$fast|$command" ]
-	ok $? "$m: the same job rescheduled with cron.alter_job to '$fast' (instead of '$schedule')"
+	setup $? "$m: the same job rescheduled with cron.alter_job to '$fast' (instead of '$schedule')"
 done
 
 # Wait for states in both clusters: a succeeded run, then no pending session; a failed run ends the wait.

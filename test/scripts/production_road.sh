@@ -32,16 +32,16 @@ for type in json jsonb; do
 	$PSQL -c "DROP DATABASE IF EXISTS $base" -c "CREATE DATABASE $base" >/dev/null 2>&1
 	$PSQL -d $base -v n=$N -v enrichment_type=$type -f test/fixtures/cowrie_v15.sql >/dev/null 2>&1
 	$PSQL -d $base -v version=15 -f test/fixtures/production_road.sql >/dev/null 2>"$WORK/base.err"
-	ok $? "$type: production's documents on a v15 database ($N sessions)"
+	setup $? "$type: production's documents on a v15 database ($N sessions)"
 	for db in road15 road16; do
 		$PSQL -c "DROP DATABASE IF EXISTS ${db}_$type" -c "CREATE DATABASE ${db}_$type TEMPLATE $base" >/dev/null 2>&1
 	done
 	$PSQL -d road16_$type -v version=16 -f test/fixtures/production_road.sql >/dev/null 2>&1 &&
 		$PSQL -c "DROP DATABASE IF EXISTS road17_$type" -c "CREATE DATABASE road17_$type TEMPLATE $base" >/dev/null 2>&1 &&
 		$PSQL -d road17_$type -v shape=fixed -v version=17 -f test/fixtures/production_road.sql >/dev/null 2>&1
-	ok $? "$type: upstream's road to v16 (e980629) and, after its fix script, to v17"
+	setup $? "$type: upstream's road to v16 (e980629) and, after its fix script, to v17"
 	nc=$(q road16_$type "SELECT count(*) FROM session_summaries WHERE source_ip !~ '^[0-9]{1,3}(\.[0-9]{1,3}){3}$' AND source_ip !~ '^[0-9a-f:]+$'")
-	[ "${nc:-0}" -gt 0 ]; ok $? "$type: upstream left source_ip values that are not the canonical IP ($nc)"
+	[ "${nc:-0}" -gt 0 ]; setup $? "$type: upstream left source_ip values that are not the canonical IP ($nc)"
 	for db in road16 road17; do
 		keep_before ${db}_$type
 		$PSQL -c "DROP DATABASE IF EXISTS ${db}d_$type" -c "CREATE DATABASE ${db}d_$type TEMPLATE ${db}_$type" >/dev/null 2>&1

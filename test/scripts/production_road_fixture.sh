@@ -139,24 +139,24 @@ for et in json jsonb; do
 	drop_all $base $road $e16 $e17 $f16 $f17
 	$PSQL -c "CREATE DATABASE $base"
 	t=$(date +%s.%N)
-	$PSQL -d $base -v n=$N -v enrichment_type=$et -f $F/cowrie_v15.sql; ok $? "$et: cowrie_v15.sql, $N sessions ($(secs $t) s)"
+	$PSQL -d $base -v n=$N -v enrichment_type=$et -f $F/cowrie_v15.sql; setup $? "$et: cowrie_v15.sql, $N sessions ($(secs $t) s)"
 	$PSQL -c "CREATE DATABASE $road TEMPLATE $base"
 	t=$(date +%s.%N)
-	$PSQL -d $road -v version=15 -f $F/production_road.sql; ok $? "$et: production's documents, version=15 ($(secs $t) s)"
+	$PSQL -d $road -v version=15 -f $F/production_road.sql; setup $? "$et: production's documents, version=15 ($(secs $t) s)"
 	$PSQL -c "CREATE DATABASE $e16 TEMPLATE $road"
 	t=$(date +%s.%N)
-	$PSQL -d $e16 -f $F/production_road.sql; ok $? "$et: e980629's v16 on them, unguarded ($(secs $t) s)"
+	$PSQL -d $e16 -f $F/production_road.sql; setup $? "$et: e980629's v16 on them, unguarded ($(secs $t) s)"
 	$PSQL -c "CREATE DATABASE $f16 TEMPLATE $e16" -c "CREATE DATABASE $e17 TEMPLATE $e16"
 	t=$(date +%s.%N)
-	$PSQL -d $f16 -v shape=fixed -f $F/production_road.sql; ok $? "$et: the fix script ($(secs $t) s)"
+	$PSQL -d $f16 -v shape=fixed -f $F/production_road.sql; setup $? "$et: the fix script ($(secs $t) s)"
 	$PSQL -c "CREATE DATABASE $f17 TEMPLATE $f16"
-	$PSQL -d $e17 -v version=17 -f $F/production_road.sql; ok $? "$et: e980629 shape on to v17"
-	$PSQL -d $f17 -v shape=fixed -v version=17 -f $F/production_road.sql; ok $? "$et: fixed shape on to v17"
+	$PSQL -d $e17 -v version=17 -f $F/production_road.sql; setup $? "$et: e980629 shape on to v17"
+	$PSQL -d $f17 -v shape=fixed -v version=17 -f $F/production_road.sql; setup $? "$et: fixed shape on to v17"
 
 	# Production's documents: only enrichment changed, and only what the patch names.
 	same_columns "$et: production's documents change no other column" $base $road '^session_summaries\.enrichment$'
 	[ "$(q $road "SELECT value FROM schema_state WHERE key = 'schema_version'")" = 15 ]; ok $? "$et: version=15 stays at 15"
-	out=$(q $road "SELECT count(*) FROM session_summaries") && [ "$out" = $N ]; ok $? "$et: every session kept ($out)"
+	out=$(q $road "SELECT count(*) FROM session_summaries") && [ "$out" = $N ]; setup $? "$et: every session kept ($out)"
 	echo "# $et: $(q $road "SELECT count(*) FILTER (WHERE patch <> '{}') || ' of ' || count(*) || ' documents patched; roads: ' || (SELECT string_agg(road || ' ' || c, ', ' ORDER BY road) FROM (SELECT road, count(*) c FROM fixture.road_session GROUP BY road) x) FROM fixture.road_session")"
 
 	# e980629's v16: production-road.md's table.
@@ -228,7 +228,7 @@ for et in json jsonb; do
 	$PSQL -d pr_steps -v version=15 -f $F/production_road.sql
 	same_members pr_small pr_steps "$et, $small sessions"
 	[ $et = jsonb ] && continue
-	$PSQL -d pr_direct -v n=$small -v shape=fixed -v version=17 -f $F/production_road.sql; ok $? "one run to fixed v17 ($small sessions)"
+	$PSQL -d pr_direct -v n=$small -v shape=fixed -v version=17 -f $F/production_road.sql; setup $? "one run to fixed v17 ($small sessions)"
 	for step in "-v version=16" "-v shape=fixed" "-v shape=fixed -v version=17"; do
 		$PSQL -d pr_steps $step -f $F/production_road.sql || echo "# step $step failed"
 	done

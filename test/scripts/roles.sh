@@ -59,7 +59,7 @@ for mode in default deferred; do
 	dba -d postgres -c "CREATE DATABASE $db OWNER $APP" >/dev/null
 	as_role $APP -d "$db" -v n="$N" -f test/fixtures/cowrie_v15.sql >/dev/null 2>&1 &&
 		as_role $APP -d "$db" -c 'DROP SCHEMA fixture CASCADE' >/dev/null 2>&1
-	ok $? "$m: the application role loads the v15 database and owns it"
+	setup $? "$m: the application role loads the v15 database and owns it"
 	as_role $APP -d "$db" >/dev/null 2>&1 <<-EOF
 		GRANT SELECT, INSERT, UPDATE ON session_summaries TO $LOADER;
 		GRANT SELECT ON ALL TABLES IN SCHEMA public TO $READER;
@@ -67,7 +67,7 @@ for mode in default deferred; do
 		CREATE POLICY loader_sensor ON session_summaries TO $LOADER USING (matcher = 'cowrie-sensor-01');
 		CREATE POLICY reader_all ON session_summaries FOR SELECT TO $READER USING (true);
 	EOF
-	ok $? "$m: the owner grants the loader and the reader, and hides other sensors' sessions from the loader (RLS)"
+	setup $? "$m: the owner grants the loader and the reader, and hides other sensors' sessions from the loader (RLS)"
 	visible=$(q "$db" "SELECT count(*) FROM session_summaries WHERE matcher = 'cowrie-sensor-01'")
 
 	# --- A superuser installs ---
@@ -176,7 +176,7 @@ for mode in default deferred; do
 	# --- Row-level security: the loader's backfill touches only what it sees ---
 	dba -d "$db" -c "GRANT SELECT ON ip_inventory, raw_events TO $LOADER" >/dev/null   # README: what the backfill needs
 	read -r vis hid <<<"$(nulls "$db")"
-	[ "${vis:-0}" -gt 0 ] && [ "${hid:-0}" -gt 0 ]; ok $? "$m: sessions to fill, some visible to the loader ($vis) and some hidden ($hid)"
+	[ "${vis:-0}" -gt 0 ] && [ "${hid:-0}" -gt 0 ]; setup $? "$m: sessions to fill, some visible to the loader ($vis) and some hidden ($hid)"
 	got=$(as_role $LOADER -At -d "$db" -c 'SELECT cowrie_backfill(1000)' 2>"$WORK/err"); rc=$?
 	[ $rc = 0 ] && [ "$got" = "$vis" ]; ok $? "$m: under RLS the loader's backfill fills the $vis sessions it sees (returned ${got:-$(grep -m1 ERROR "$WORK/err")})"
 	[ "$(nulls "$db")" = "0 $hid" ]; ok $? "$m: and none of the $hid it does not see"

@@ -10,12 +10,17 @@ SET client_min_messages = warning;
 \set ON_ERROR_STOP 1
 -- Functions only; each block below migrates with ALTER EXTENSION ... UPDATE and rolls back.
 CREATE EXTENSION cowrie_snapshot VERSION '1.0';
-SELECT plan(11);
+-- Set-up, not a check: the fixture has its shapes (an error stops the file, which fails).
+DO $$ BEGIN
+	IF (SELECT count(DISTINCT shape) FROM fixture.session_shape) < 50 THEN
+		RAISE EXCEPTION 'set-up: the fixture covers fewer than 50 shapes';
+	END IF;
+END $$;
+SELECT plan(10);
 
 SELECT is((SELECT count(*) FROM session_summaries s JOIN fixture.session_shape f USING (session_id)
            WHERE cowrie_extract_ip(s.enrichment) IS DISTINCT FROM f.expected_ip), 0::bigint,
           :'enrichment_type' || ': cowrie_extract_ip finds the expected IP in every shape');
-SELECT cmp_ok((SELECT count(DISTINCT shape) FROM fixture.session_shape), '>=', 50::bigint, :'enrichment_type' || ': the fixture covers the shapes');
 SELECT lives_ok($$SELECT cowrie_ip_types(enrichment), cowrie_enrichment_facts(enrichment) FROM session_summaries$$,
                 :'enrichment_type' || ': every document reads without error');
 

@@ -133,16 +133,21 @@ CREATE FUNCTION pg_temp.fact(facts text) RETURNS cowrie_enrichment_facts LANGUAG
 	            ELSE facts::cowrie_enrichment_facts END
 $$;
 
-\if :is_json
-SELECT plan(35);
-\else
-SELECT plan(32);
-\endif
+-- Set-up, not checks: the corpus's size and families (an error stops the file, which fails).
+DO $$ BEGIN
+	IF (SELECT count(*) FROM hostile.expect WHERE NOT raw) < 300 THEN
+		RAISE EXCEPTION 'set-up: the corpus has fewer than 300 documents';
+	END IF;
+	IF (SELECT count(DISTINCT family) FROM hostile.expect) < 25 THEN
+		RAISE EXCEPTION 'set-up: the corpus covers fewer than 25 families';
+	END IF;
+END $$;
 
-SELECT cmp_ok((SELECT count(*) FROM hostile.expect WHERE NOT raw), '>=', 300::bigint,
-              :'enrichment_type' || ': the corpus has at least 300 documents');
-SELECT cmp_ok((SELECT count(DISTINCT family) FROM hostile.expect), '>=', 25::bigint,
-              :'enrichment_type' || ': the corpus covers its families');
+\if :is_json
+SELECT plan(33);
+\else
+SELECT plan(30);
+\endif
 
 -- cowrie_extract_ip
 SELECT lives_ok('SELECT count(cowrie_extract_ip(enrichment)) FROM session_summaries',
