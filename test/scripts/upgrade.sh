@@ -80,10 +80,10 @@ for v in 1.1 1.2; do
 	old_src=$WORK/release-$v
 	if release_tree "${RELEASE_COMMIT[$v]}" "$old_src" 2>"$WORK/archive.err" &&
 		make -s -C "$old_src" PG_CONFIG="$PG_CONFIG" >"$WORK/old_build.log" 2>&1; then
-		ok 0 "the released $v library builds from ${RELEASE_COMMIT[$v]}"
+		setup 0 "the released $v library builds from ${RELEASE_COMMIT[$v]}"
 	else
-		ok 1 "the released $v library builds from ${RELEASE_COMMIT[$v]}"
 		cat "$WORK/archive.err" "$WORK/old_build.log" | tail -n 20 | sed 's/^/# /'
+		setup 1 "the released $v library builds from ${RELEASE_COMMIT[$v]}"
 	fi
 done
 # The released scripts are frozen: those in sql/ are the release commits' own.
