@@ -39,7 +39,7 @@ PLAN=(
 	"make dist: the zip has the single top directory $EXT-VERSION/"
 	"the archive builds with -Werror and installs on its own"
 	"dpkg-buildpackage -us -uc -b builds $PKG"
-	"the .deb holds the module and every extension script, has the release version, depends on postgresql-${MAJOR:-N}"
+	"the .deb holds the module, every extension script and the documents the README links to, has the release version, depends on postgresql-${MAJOR:-N}"
 	"apt-get install ./${PKG}_*.deb"
 	"the installed extension files are the package's (dpkg --verify, dpkg -S)"
 	"throwaway cluster started on port $PORT"
@@ -142,6 +142,11 @@ deb_contents() {
 		files+=("./usr/share/postgresql/$MAJOR/extension/$(basename "$f")")
 	done
 	[ ${#files[@]} -gt 2 ] || { echo "the Makefile names no extension scripts (DATA)"; return 1; }
+	# The documents the README links to (dh_compress may have gzipped them).
+	for f in TESTING.md BENCHMARKS.md "$WORK"/dist-src/docs/*.md; do
+		f=./usr/share/doc/$PKG/${f#"$WORK"/dist-src/}
+		dpkg-deb -c "$DEB" | awk '{print $NF}' | grep -x -e "$f" -e "$f.gz" || { echo "missing $f"; return 1; }
+	done
 	for f in "${files[@]}"; do
 		dpkg-deb -c "$DEB" | awk '{print $NF}' | grep -x "$f" || { echo "missing $f"; return 1; }
 	done
