@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
@@ -18,6 +19,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -47,40 +49,107 @@ static const Oid json_types[] = {JSONOID, JSONBOID};
 static const Oid int4_types[] = {INT4OID};
 static const Oid time_types[] = {TIMESTAMPTZOID, TIMESTAMPOID};
 
+typedef struct column_rule
+{
+	const char *name;
+	const Oid  *types;
+	int			ntypes;
+	const char *expected;		/* the types, for messages */
+	int			min_length;		/* of a varchar or char limit: what the trigger writes */
+} column_rule;
+
+static const column_rule country_rule = {"snapshot_country", country_types, lengthof(country_types), "text, varchar or char(2)", 2};
+static const column_rule ip_type_rule = {"snapshot_ip_type", text_types, lengthof(text_types), "text or varchar", 0};
+static const column_rule source_ip_rule = {"source_ip", text_types, lengthof(text_types), "text or varchar", 0};
+static const column_rule enrichment_rule = {"enrichment", json_types, lengthof(json_types), "json or jsonb", 0};
+static const column_rule asn_rule = {"snapshot_asn", int4_types, lengthof(int4_types), "integer", 0};
+static const column_rule enrichment_at_rule = {"enrichment_at", time_types, lengthof(time_types),
+"timestamptz, or timestamp holding UTC", 0};
+
+static const column_rule *const session_rules[] = {
+	&source_ip_rule, &enrichment_rule, &asn_rule, &country_rule, &ip_type_rule, &enrichment_at_rule
+};
+
+/*
+ * Does the column have a type the trigger reads and writes it as? A length
+ * limit too short for what the trigger writes does not fit either (the
+ * executor does not check a BEFORE trigger's values against it).
+ */
+static bool
+column_fits(Form_pg_attribute att, const column_rule *rule)
+{
+	int			i;
+
+	for (i = 0; i < rule->ntypes; i++)
+		if (att->atttypid == rule->types[i])
+			break;
+	return i < rule->ntypes &&
+		!(att->atttypmod >= 0 && att->atttypmod - VARHDRSZ < rule->min_length) &&
+		!(att->atttypid == BPCHAROID && att->atttypmod >= 0 && att->atttypmod - VARHDRSZ != rule->min_length);
+}
+
 /*
  * The column's number, after checking its type: the trigger may be attached
  * to any table, and a datum read or written as another type crashes the
- * server. A length limit too short for what the trigger writes is refused
- * too (the executor does not check a BEFORE trigger's values against it).
+ * server.
  */
 static int
-column(TupleDesc desc, const char *name, Relation rel, const Oid *types, int ntypes,
-	   const char *expected, int min_length)
+column(TupleDesc desc, Relation rel, const column_rule *rule)
 {
-	int			attnum = SPI_fnumber(desc, name);
+	int			attnum = SPI_fnumber(desc, rule->name);
 	Form_pg_attribute att;
-	int			i;
 
 	if (attnum <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("cowrie_session_snapshot_trigger: column \"%s\" of \"%s\" not found",
-						name, RelationGetRelationName(rel)),
+						rule->name, RelationGetRelationName(rel)),
 				 errhint("The trigger belongs on session_summaries after the v16 migration.")));
 	att = TupleDescAttr(desc, attnum - 1);
-	for (i = 0; i < ntypes; i++)
-		if (att->atttypid == types[i])
-			break;
-	if (i == ntypes ||
-		(att->atttypmod >= 0 && att->atttypmod - VARHDRSZ < min_length) ||
-		(att->atttypid == BPCHAROID && att->atttypmod >= 0 && att->atttypmod - VARHDRSZ != min_length))
+	if (!column_fits(att, rule))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("cowrie_session_snapshot_trigger: column \"%s\" of \"%s\" is of type %s",
-						name, RelationGetRelationName(rel), format_type_with_typemod(att->atttypid, att->atttypmod)),
-				 errdetail("The trigger reads and writes \"%s\" as %s.", name, expected),
+						rule->name, RelationGetRelationName(rel), format_type_with_typemod(att->atttypid, att->atttypmod)),
+				 errdetail("The trigger reads and writes \"%s\" as %s.", rule->name, rule->expected),
 				 errhint("The trigger belongs on session_summaries with the column types the v16 migration creates.")));
 	return attnum;
+}
+
+/*
+ * cowrie_session_columns_refused(regclass) -> text[]: the columns of a
+ * session table that exist with a type the trigger would refuse, so that the
+ * migration refuses them before it writes (the same rule, not a copy).
+ */
+PG_FUNCTION_INFO_V1(cowrie_session_columns_refused);
+
+Datum
+cowrie_session_columns_refused(PG_FUNCTION_ARGS)
+{
+	Relation	rel = relation_open(PG_GETARG_OID(0), AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	ArrayBuildState *refused = initArrayResult(TEXTOID, CurrentMemoryContext, false);
+	int			i;
+
+	for (i = 0; i < (int) lengthof(session_rules); i++)
+	{
+		const column_rule *rule = session_rules[i];
+		int			attnum = SPI_fnumber(desc, rule->name);
+		Form_pg_attribute att;
+
+		if (attnum <= 0)
+			continue;			/* the migration adds it */
+		att = TupleDescAttr(desc, attnum - 1);
+		if (column_fits(att, rule))
+			continue;
+		accumArrayResult(refused,
+						 CStringGetTextDatum(psprintf("%s is %s (expected %s)", rule->name,
+													  format_type_with_typemod(att->atttypid, att->atttypmod),
+													  rule->expected)),
+						 false, TEXTOID, CurrentMemoryContext);
+	}
+	relation_close(rel, AccessShareLock);
+	PG_RETURN_DATUM(makeArrayResult(refused, CurrentMemoryContext));
 }
 
 /* A text value the trigger writes, refused like the column's own input would refuse it. */
@@ -303,10 +372,8 @@ cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
 	rel = trig->tg_relation;
 	desc = RelationGetDescr(rel);
 	tup = TRIGGER_FIRED_BY_UPDATE(trig->tg_event) ? trig->tg_newtuple : trig->tg_trigtuple;
-	cols.snapshot_country = column(desc, "snapshot_country", rel, country_types, lengthof(country_types),
-								   "text, varchar or char(2)", 2);
-	cols.snapshot_ip_type = column(desc, "snapshot_ip_type", rel, text_types, lengthof(text_types),
-								   "text or varchar", 0);
+	cols.snapshot_country = column(desc, rel, &country_rule);
+	cols.snapshot_ip_type = column(desc, rel, &ip_type_rule);
 
 	/*
 	 * A value the rule can never produce (a country that is not two letters
@@ -319,11 +386,10 @@ cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
 	type_absent = !valid_text(tup, desc, cols.snapshot_ip_type, cowrie_ip_type_valid, &type_null);
 	if (!country_absent && (type_null || !type_absent))
 		return PointerGetDatum(tup);
-	cols.source_ip = column(desc, "source_ip", rel, text_types, lengthof(text_types), "text or varchar", 0);
-	cols.enrichment = column(desc, "enrichment", rel, json_types, lengthof(json_types), "json or jsonb", 0);
-	cols.snapshot_asn = column(desc, "snapshot_asn", rel, int4_types, lengthof(int4_types), "integer", 0);
-	cols.enrichment_at = column(desc, "enrichment_at", rel, time_types, lengthof(time_types),
-								"timestamptz, or timestamp holding UTC", 0);
+	cols.source_ip = column(desc, rel, &source_ip_rule);
+	cols.enrichment = column(desc, rel, &enrichment_rule);
+	cols.snapshot_asn = column(desc, rel, &asn_rule);
+	cols.enrichment_at = column(desc, rel, &enrichment_at_rule);
 
 	SPI_connect();
 	ip = session_ip(tup, desc, &cols);

@@ -67,3 +67,9 @@ COMMENT ON FUNCTION @extschema@.cowrie_session_snapshot_trigger() IS
 -- check, so the loader needs nothing); no other role may attach it to a
 -- table of its own.
 REVOKE EXECUTE ON FUNCTION @extschema@.cowrie_session_snapshot_trigger() FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_session_columns_refused(sessions regclass) RETURNS text[]
+LANGUAGE c STABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cowrie_session_columns_refused';
+COMMENT ON FUNCTION @extschema@.cowrie_session_columns_refused(regclass) IS
+'Internal: the columns of a session table whose types the trigger would refuse (the migration refuses them first)';

@@ -84,27 +84,19 @@ BEGIN
                       (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = sessions)),
                   HINT = 'The migration needs cowrieprocessor''s session_summaries table; nothing was changed.';
     END IF;
-    -- Snapshot columns someone added before: the trigger and the backfill
-    -- write them, so they must have the types those write.
-    SELECT pg_catalog.array_agg(pg_catalog.format('%s is %s', a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum)
-      INTO foreign_code
-    FROM pg_catalog.pg_attribute a
-    JOIN (VALUES ('source_ip', ARRAY['pg_catalog.varchar', 'pg_catalog.text']::regtype[]),
-                 ('snapshot_asn', ARRAY['pg_catalog.int4']::regtype[]),
-                 ('snapshot_country', ARRAY['pg_catalog.varchar', 'pg_catalog.text', 'pg_catalog.bpchar']::regtype[]),
-                 ('snapshot_ip_type', ARRAY['pg_catalog.text', 'pg_catalog.varchar']::regtype[]),
-                 ('enrichment_at', ARRAY['pg_catalog.timestamptz', 'pg_catalog.timestamp']::regtype[])) w(col, types)
-      ON w.col = a.attname
-    WHERE a.attrelid = sessions AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid::regtype <> ALL (w.types);
+    -- Snapshot columns someone added before: the trigger's own rule (C) says
+    -- which types it reads and writes them as.
+    foreign_code := NULLIF(@extschema@.cowrie_session_columns_refused(sessions), '{}');
     -- The inventory columns the trigger and the lookup read, in a table adopted.
     IF pg_catalog.to_regclass('@extschema@.ip_inventory') IS NOT NULL THEN
-        SELECT COALESCE(foreign_code, '{}') || pg_catalog.array_agg(pg_catalog.format('ip_inventory.%s is %s', a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum)
+        SELECT COALESCE(foreign_code, '{}') || pg_catalog.array_agg(pg_catalog.format('ip_inventory.%s is %s (expected %s)', a.attname,
+                   pg_catalog.format_type(a.atttypid, a.atttypmod), w.expected) ORDER BY a.attnum)
           INTO foreign_code
         FROM pg_catalog.pg_attribute a
-        JOIN (VALUES ('ip_address', ARRAY['pg_catalog.varchar', 'pg_catalog.text']::regtype[]),
-                     ('current_asn', ARRAY['pg_catalog.int4']::regtype[]),
-                     ('enrichment', ARRAY['pg_catalog.json', 'pg_catalog.jsonb']::regtype[]),
-                     ('enrichment_updated_at', ARRAY['pg_catalog.timestamptz', 'pg_catalog.timestamp']::regtype[])) w(col, types)
+        JOIN (VALUES ('ip_address', ARRAY['pg_catalog.varchar', 'pg_catalog.text']::regtype[], 'varchar or text'),
+                     ('current_asn', ARRAY['pg_catalog.int4']::regtype[], 'integer'),
+                     ('enrichment', ARRAY['pg_catalog.json', 'pg_catalog.jsonb']::regtype[], 'json or jsonb'),
+                     ('enrichment_updated_at', ARRAY['pg_catalog.timestamptz', 'pg_catalog.timestamp']::regtype[], 'timestamptz or timestamp')) w(col, types, expected)
           ON w.col = a.attname
         WHERE a.attrelid = pg_catalog.to_regclass('@extschema@.ip_inventory') AND a.attnum > 0 AND NOT a.attisdropped
           AND a.atttypid::regtype <> ALL (w.types);
@@ -115,7 +107,7 @@ BEGIN
     IF foreign_code IS NOT NULL THEN
         RAISE EXCEPTION 'cowrie_snapshot: session_summaries or ip_inventory has columns of the wrong type'
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = pg_catalog.array_to_string(foreign_code, ', ') || '; expected source_ip varchar or text, snapshot_asn integer, snapshot_country varchar, text or char, snapshot_ip_type text or varchar, enrichment_at timestamptz or timestamp; ip_inventory.ip_address varchar or text, current_asn integer, enrichment json or jsonb, enrichment_updated_at timestamptz or timestamp.',
+                  DETAIL = pg_catalog.array_to_string(foreign_code, '; ') || '.',
                   HINT = 'Convert them (ALTER TABLE session_summaries ALTER COLUMN ... TYPE ...) or drop them if they hold nothing; nothing was changed.';
     END IF;
     foreign_code := '{}';

@@ -83,6 +83,7 @@ BEGIN
         'cowrie_primary_ip_type(text[])',
         'cowrie_raw_event_ips_sql()',
         'cowrie_retry_can_add(text, text, text, integer, text, text)',
+        'cowrie_session_columns_refused(regclass)',
         'cowrie_session_ip(text, json)',
         'cowrie_session_ip(text, jsonb)',
         'cowrie_session_snapshot(text, boolean, integer, text, text[], jsonb, timestamp with time zone)',

@@ -6,7 +6,7 @@ SET client_min_messages = warning;
 \set schema_version 14
 \ir ../fixtures/cowrie_v15.sql
 BEGIN;
-SELECT plan(16);
+SELECT plan(17);
 
 SELECT md5(string_agg(s::text, ',' ORDER BY session_id)) AS rows_before FROM session_summaries s \gset
 SELECT throws_ok('CREATE EXTENSION cowrie_snapshot', '55000', 'cowrie_snapshot: schema version ''14'' is not supported',
@@ -34,6 +34,11 @@ SELECT throws_ok('CREATE EXTENSION cowrie_snapshot', '55000', 'cowrie_snapshot: 
                  'snapshot_asn numeric: clear error');
 SELECT hasnt_column('session_summaries', 'source_ip', 'wrong snapshot types: nothing added');
 ALTER TABLE session_summaries DROP COLUMN snapshot_asn, DROP COLUMN enrichment_at;
+-- The trigger's length rule too: it writes two-letter countries.
+ALTER TABLE session_summaries ADD COLUMN snapshot_country varchar(1);
+SELECT throws_ok('CREATE EXTENSION cowrie_snapshot', '55000', 'cowrie_snapshot: session_summaries or ip_inventory has columns of the wrong type',
+                 'snapshot_country varchar(1), which the trigger refuses: the migration refuses it first');
+ALTER TABLE session_summaries DROP COLUMN snapshot_country;
 -- An inventory whose timestamp the trigger could not read.
 CREATE TABLE ip_inventory (ip_address varchar(45) PRIMARY KEY, enrichment json, enrichment_updated_at text);
 SELECT throws_ok('CREATE EXTENSION cowrie_snapshot', '55000', 'cowrie_snapshot: session_summaries or ip_inventory has columns of the wrong type',

@@ -56,8 +56,8 @@ SELECT is((SELECT pg_catalog.count(*) FROM pg_proc p JOIN pg_depend d ON d.objid
 SELECT is((SELECT pg_catalog.count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cowrie_snapshot'
            WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c') AND p.proname NOT LIKE '%trigger'
-             AND (p.provolatile <> 'i' OR p.proparallel <> 's') AND p.proname NOT IN ('cowrie_lookup_snapshots', 'cowrie_as_owner')), 0::bigint,
-          'C functions are IMMUTABLE PARALLEL SAFE (the lookup is STABLE, cowrie_as_owner VOLATILE)');
+             AND (p.provolatile <> 'i' OR p.proparallel <> 's') AND p.proname NOT IN ('cowrie_lookup_snapshots', 'cowrie_session_columns_refused', 'cowrie_as_owner')), 0::bigint,
+          'C functions are IMMUTABLE PARALLEL SAFE (the lookup and the column check read tables: STABLE; cowrie_as_owner VOLATILE)');
 SELECT ok((SELECT p.provolatile = 'v' AND p.proparallel = 'u' AND NOT has_function_privilege('public', p.oid, 'EXECUTE')
            FROM pg_proc p WHERE p.oid = 'public.cowrie_as_owner(regclass, regprocedure, jsonb)'::regprocedure),
           'cowrie_as_owner is VOLATILE PARALLEL UNSAFE and not executable by PUBLIC');
