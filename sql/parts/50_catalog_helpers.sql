@@ -112,7 +112,9 @@ COMMENT ON FUNCTION @extschema@.cowrie_check_trigger_name(text, text, text) IS
 'Internal: refuses (55000) a trigger of the extension''s name on the table that executes another function';
 
 -- Tables holding user data are never extension members: DROP EXTENSION keeps
--- them, pg_dump dumps them.
+-- them, pg_dump dumps them. (The backfill's queue and pending sessions are
+-- the extension's state: members, their rows dumped through
+-- pg_extension_config_dump.)
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_disown_tables() RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -128,6 +130,8 @@ BEGIN
           AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
           AND e.extname = 'cowrie_snapshot' AND d.deptype = 'e'
           AND c.relkind IN ('r', 'p', 'S') AND c.relpersistence <> 't'
+          -- the backfill's own queues stay the extension's
+          AND c.oid NOT IN ('@extschema@.cowrie_inventory_queue'::pg_catalog.regclass, '@extschema@.cowrie_pending_sessions'::pg_catalog.regclass)
     LOOP
         EXECUTE pg_catalog.format('ALTER EXTENSION cowrie_snapshot DROP %s %s',
                                   CASE rel.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, rel.name);

@@ -110,14 +110,21 @@ BEGIN
                   DETAIL = pg_catalog.array_to_string(foreign_code, '; ') || '.',
                   HINT = 'Convert them (ALTER TABLE session_summaries ALTER COLUMN ... TYPE ...) or drop them if they hold nothing; nothing was changed.';
     END IF;
+    PERFORM @extschema@.cowrie_check_layout();
     foreign_code := '{}';
     FOREACH rel IN ARRAY ARRAY[pg_catalog.to_regclass('@extschema@.ip_inventory'), pg_catalog.to_regclass('@extschema@.asn_inventory'),
                                pg_catalog.to_regclass('@extschema@.raw_events'), pg_catalog.to_regclass('@extschema@.schema_state')] LOOP
         CONTINUE WHEN rel IS NULL;
         PERFORM @extschema@.cowrie_check_trusted_table(rel);
     END LOOP;
+    -- Each partition is written directly, so it is checked as the table is.
+    FOREACH rel IN ARRAY @extschema@.cowrie_session_heaps() LOOP
+        CONTINUE WHEN rel = sessions;
+        PERFORM @extschema@.cowrie_check_trusted_table(rel);
+    END LOOP;
     FOREACH rel IN ARRAY ARRAY[sessions, pg_catalog.to_regclass('@extschema@.ip_inventory'), pg_catalog.to_regclass('@extschema@.asn_inventory'),
-                               pg_catalog.to_regclass('@extschema@.schema_state')] LOOP
+                               pg_catalog.to_regclass('@extschema@.schema_state')]
+                               || ARRAY(SELECT h FROM pg_catalog.unnest(@extschema@.cowrie_session_heaps()) h WHERE h <> sessions) LOOP
         CONTINUE WHEN rel IS NULL;
         foreign_code := foreign_code || @extschema@.cowrie_foreign_code(rel);
     END LOOP;

@@ -46,9 +46,10 @@ BEGIN
                    WHERE a.attrelid = '@extschema@.session_summaries'::pg_catalog.regclass AND a.attname = 'enrichment')
                   = 'pg_catalog.json'::pg_catalog.regtype
              THEN 'NOT @extschema@.cowrie_json_fits_jsonb(enrichment)' ELSE 'false' END);
-    EXECUTE 'WITH need_raw_ip AS (SELECT x.session_id::pg_catalog.text AS session_id FROM pg_temp.cowrie_migrate_facts x WHERE x.ip IS NULL)
-        UPDATE pg_temp.cowrie_migrate_facts f SET ip = r.ip FROM (' || @extschema@.cowrie_raw_event_ips_sql()
-        || ') r WHERE f.session_id::pg_catalog.text = r.session_id';
+    UPDATE pg_temp.cowrie_migrate_facts f SET ip = r.ip
+    FROM @extschema@.cowrie_raw_event_ips(ARRAY(SELECT x.session_id::pg_catalog.text FROM pg_temp.cowrie_migrate_facts x
+                                                WHERE x.ip IS NULL)) r
+    WHERE f.session_id::pg_catalog.text = r.session_id;
     GET DIAGNOSTICS from_raw_events = ROW_COUNT;
     ANALYZE pg_temp.cowrie_migrate_facts;
     SELECT pg_catalog.jsonb_build_object(

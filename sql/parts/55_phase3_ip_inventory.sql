@@ -126,6 +126,7 @@ BEGIN
             ALTER TRIGGER cowrie_inventory_types ON @extschema@.ip_inventory DEPENDS ON EXTENSION cowrie_snapshot;
         END IF;
     END IF;
+    PERFORM @extschema@.cowrie_migrate_inventory_queue_trigger();
     RETURN pg_catalog.jsonb_build_object('generated_columns_replaced', replaced);
 END
 $fn$;

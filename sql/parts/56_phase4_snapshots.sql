@@ -88,10 +88,14 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    examined bigint;
-    last_tid tid;
-    outcomes jsonb;
-    filled bigint;
+    heap regclass;
+    plan record;
+    after tid;
+    range_end tid;
+    tids tid[];
+    ips text[];
+    batch record;
+    filled bigint := 0;
     counts jsonb;
 BEGIN
     counts := @extschema@.cowrie_migrate_snapshot_columns(repair);
@@ -100,23 +104,45 @@ BEGIN
     ELSE
         IF defer THEN
             -- Deferred, a repair still corrects source_ip now where upstream
-            -- stamped a country beside a wrong or NULL one: the backfill
-            -- takes sessions without a country, or without a type or an ASN.
+            -- stamped a country beside a wrong or NULL one (phase 5 would
+            -- otherwise take upstream's text for inventory keys); the first
+            -- backfill run walks every session with the wider predicate ('*').
             DELETE FROM pg_temp.cowrie_migrate_facts f USING @extschema@.session_summaries s
             WHERE s.session_id = f.session_id
               AND (s.snapshot_country IS NULL OR f.source_ip_state = 'canonical'
                    OR (f.source_ip_state IS NULL AND f.ip IS NULL));
+            INSERT INTO @extschema@.cowrie_inventory_queue (ip) VALUES ('*') ON CONFLICT (ip) DO NOTHING;
         ELSIF repair THEN
-            -- Only sessions with something to complete or to correct are written.
+            -- Only sessions with something to complete or to correct are
+            -- written; an 'XX' is decided again (its IP may be corrected now).
             DELETE FROM pg_temp.cowrie_migrate_facts f USING @extschema@.session_summaries s
             WHERE s.session_id = f.session_id
               AND (f.source_ip_state = 'canonical' OR (f.source_ip_state IS NULL AND f.ip IS NULL))
-              AND s.snapshot_asn IS NOT NULL AND s.snapshot_country IS NOT NULL
+              AND s.snapshot_asn IS NOT NULL AND s.snapshot_country IS NOT NULL AND s.snapshot_country::text <> 'XX'
               AND s.snapshot_ip_type IS NOT NULL AND s.enrichment_at IS NOT NULL;
         END IF;
-        EXECUTE 'WITH w AS MATERIALIZED (SELECT session_id, ip, NULL::pg_catalog.tid AS tid FROM pg_temp.cowrie_migrate_facts)'
-            || @extschema@.cowrie_snapshot_writer_sql(false, false)
-            INTO examined, last_tid, outcomes, filled USING false;
+        -- Each heap in ranges of about 10,000 rows, each session written once
+        -- with the IP read before phase 1 (the table is locked: no row moves).
+        CREATE INDEX ON pg_temp.cowrie_migrate_facts (session_id);
+        FOREACH heap IN ARRAY @extschema@.cowrie_session_heaps() LOOP
+            SELECT * INTO plan FROM @extschema@.cowrie_backfill_heap_plan(heap, 10000, true);
+            after := '(0,0)';
+            WHILE after < plan.heap_end LOOP
+                range_end := LEAST(pg_catalog.format('(%s,0)', ((after::text)::point)[0]::bigint + plan.range_blocks)::tid, plan.heap_end);
+                -- The fence keeps one index probe of the facts per row.
+                EXECUTE pg_catalog.format($q$
+                    SELECT pg_catalog.array_agg(s.ctid), pg_catalog.array_agg(f.ip)
+                    FROM (SELECT s0.ctid, s0.session_id FROM %s s0 WHERE s0.ctid > $1 AND s0.ctid < $2 OFFSET 0) s
+                    CROSS JOIN LATERAL (SELECT f0.ip FROM pg_temp.cowrie_migrate_facts f0
+                                        WHERE f0.session_id = s.session_id LIMIT 1) f$q$, heap)
+                    INTO tids, ips USING after, range_end;
+                IF tids IS NOT NULL THEN
+                    SELECT * INTO batch FROM @extschema@.cowrie_write_snapshots(heap, tids, ips, false);
+                    filled := filled + batch.written;
+                END IF;
+                after := range_end;
+            END LOOP;
+        END LOOP;
         counts := counts || pg_catalog.jsonb_build_object('sessions_filled', filled)
             || CASE WHEN defer THEN '{"sessions_deferred": true}'::jsonb ELSE '{}' END;
     END IF;

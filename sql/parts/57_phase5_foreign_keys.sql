@@ -54,6 +54,11 @@ BEGIN
         WHERE c.conrelid = sessions AND c.confrelid = inv AND c.contype = 'f' LIMIT 1;
         IF other IS NOT NULL THEN
             EXECUTE pg_catalog.format('ALTER TABLE @extschema@.session_summaries RENAME CONSTRAINT %I TO fk_session_source_ip', other);
+        ELSIF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = sessions) = 'p' THEN
+            -- A partitioned table takes no NOT VALID foreign key (42809): it
+            -- is added valid, checking each partition once.
+            ALTER TABLE @extschema@.session_summaries ADD CONSTRAINT fk_session_source_ip
+                FOREIGN KEY (source_ip) REFERENCES @extschema@.ip_inventory (ip_address);
         ELSE
             ALTER TABLE @extschema@.session_summaries ADD CONSTRAINT fk_session_source_ip
                 FOREIGN KEY (source_ip) REFERENCES @extschema@.ip_inventory (ip_address) NOT VALID;

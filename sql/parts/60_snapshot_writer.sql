@@ -1,37 +1,94 @@
 ------------------------------------------------------------------------------
 -- The snapshot writer: the one statement that writes session snapshots, for
--- the migration (phase 4) and the backfill step alike. Each caller puts its
--- sessions in a CTE w (session_id, ip, tid) and appends this text, built
--- from two booleans only; $1 is retry_unenrichable. Each distinct IP is
--- decided once through cowrie_session_snapshot (a decision may read the
--- inventory's document). Rows are matched by tid (the backfill holds them
--- locked, so the tid cannot change) or by session_id. Non-NULL values are
--- never overwritten, except the 'XX' sentinel when retry_unenrichable finds
--- a country now, and a source_ip that is not the canonical IP. With dry_run
--- it only counts. The statement returns one row: sessions examined, the
--- highest tid, sessions per outcome, sessions written.
+-- the migration (phase 4), the backfill's walk and its completion alike. It
+-- takes one heap of session_summaries (the table, or one of its partitions)
+-- and rows of it by ctid, each with the IP to decide it with. Each distinct
+-- IP is decided once through cowrie_session_snapshot (the rule, in C). Only
+-- rows the rule changes are locked (rows another transaction holds are
+-- skipped, their IPs reported) and written; a row that moved since it was
+-- read (its ctid now names a dead version) is not written. Non-NULL values
+-- are never overwritten, except the 'XX' sentinel once the rule finds a
+-- country, and a source_ip that is not the canonical IP.
+--
+-- A public IP without an inventory row leaves the session pending: its
+-- country stays NULL and cowrie_pending_sessions remembers its IP, so the run
+-- after the row arrives decides it. With dry_run it only counts.
 ------------------------------------------------------------------------------
 
-CREATE OR REPLACE FUNCTION @extschema@.cowrie_snapshot_writer_sql(match_by_tid boolean, dry_run boolean) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- The rule's decision for each distinct IP of a batch (NULL: no IP), read
+-- with one index probe of the inventory per IP: the OFFSET 0 fence keeps the
+-- planner from hashing the whole inventory. ip_key '' stands for "no IP"
+-- ('' is never a canonical IP).
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_decide_ips(ips text[])
+RETURNS TABLE (ip_key text, in_inventory boolean, snapshot_asn integer, snapshot_country varchar(2),
+               snapshot_ip_type text, enrichment_at timestamptz, outcome text)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
--- The OFFSET 0 fence makes the inventory an index probe per IP rather than a
--- hash of the whole inventory for every batch. '' is never a canonical IP: it
--- stands for "no IP" in the join.
-RETURN $q$,
-        d AS MATERIALIZED (
-            SELECT COALESCE(u.ip, '') AS ip_key, i.ip_address IS NOT NULL AS in_inventory, snap.*
-            FROM (SELECT DISTINCT w.ip FROM w) u
-            LEFT JOIN LATERAL (SELECT * FROM @extschema@.ip_inventory i0
-                               WHERE i0.ip_address::pg_catalog.text = u.ip OFFSET 0) i ON true
-            CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(u.ip, i.ip_address IS NOT NULL, i.current_asn::pg_catalog.int4,
-                i.geo_country::pg_catalog.text, i.ip_types::pg_catalog.text[], i.enrichment::pg_catalog.jsonb,
-                @extschema@.cowrie_utc(i.enrichment_updated_at)) snap),
-        written AS ($q$
-    || CASE WHEN dry_run THEN $q$
-            SELECT NULL::pg_catalog.text AS session_id WHERE false)$q$
-       ELSE $q$
-            UPDATE @extschema@.session_summaries s SET
+AS $fn$
+BEGIN
+    -- PL/pgSQL: ip_inventory is created by the migration, after the install.
+    RETURN QUERY
+        SELECT COALESCE(x.ip, ''::text), i.ip_address IS NOT NULL,
+               snap.snapshot_asn, snap.snapshot_country, snap.snapshot_ip_type, snap.enrichment_at, snap.outcome
+        FROM (SELECT DISTINCT u.ip FROM pg_catalog.unnest(ips) u(ip)) x
+        LEFT JOIN LATERAL (SELECT i0.ip_address, i0.current_asn, i0.geo_country, i0.ip_types, i0.enrichment, i0.enrichment_updated_at
+                           FROM @extschema@.ip_inventory i0
+                           WHERE i0.ip_address::text = x.ip OFFSET 0) i ON true
+        CROSS JOIN LATERAL @extschema@.cowrie_session_snapshot(x.ip, i.ip_address IS NOT NULL, i.current_asn::int4,
+            i.geo_country::text, i.ip_types::text[], i.enrichment::jsonb,
+            @extschema@.cowrie_utc(i.enrichment_updated_at)) snap;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_decide_ips(text[]) IS
+'Backfill internals: the snapshot rule''s decision for each distinct IP of a batch, with its inventory row';
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_write_snapshots(heap regclass, tids tid[], ips text[], dry_run boolean,
+                                                            OUT examined bigint, OUT written bigint, OUT outcomes jsonb,
+                                                            OUT skipped_ips text[])
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF dry_run THEN
+        -- Counts only: no lock, no write (a role that may only read can run it).
+        EXECUTE pg_catalog.format($q$
+            SELECT COALESCE(pg_catalog.sum(o.n), 0)::pg_catalog.int8, 0::pg_catalog.int8,
+                   COALESCE(pg_catalog.jsonb_object_agg(o.outcome, o.n), '{}'::pg_catalog.jsonb), '{}'::pg_catalog.text[]
+            FROM (SELECT d.outcome, pg_catalog.count(*) AS n
+                  FROM %1$s s
+                  JOIN ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), pg_catalog.unnest($2::pg_catalog.text[])) w(tid, ip) ON w.tid = s.ctid
+                  JOIN @extschema@.cowrie_decide_ips($2) d ON d.ip_key = COALESCE(w.ip, '')
+                  WHERE s.ctid = ANY ($1)
+                  GROUP BY d.outcome) o$q$, heap)
+            INTO examined, written, outcomes, skipped_ips
+            USING tids, ips;
+        RETURN;
+    END IF;
+    -- Dynamic only for the heap's name.
+    EXECUTE pg_catalog.format($q$
+        WITH w AS (SELECT u.tid, u.ip FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), pg_catalog.unnest($2::pg_catalog.text[])) u(tid, ip)),
+        d AS MATERIALIZED (SELECT * FROM @extschema@.cowrie_decide_ips($2)),
+        -- Each row as it is now, with its decision and whether it changes.
+        r AS MATERIALIZED (
+            SELECT s.ctid AS tid, s.session_id::pg_catalog.text AS session_id, w.ip, d.outcome,
+                   (s.snapshot_country IS NULL AND d.outcome <> 'no_inventory')
+                   OR (s.snapshot_country::pg_catalog.text = 'XX' AND d.outcome = 'enriched')
+                   OR (s.snapshot_asn IS NULL AND d.snapshot_asn IS NOT NULL)
+                   OR (s.snapshot_ip_type IS NULL AND d.snapshot_ip_type IS NOT NULL)
+                   OR (s.enrichment_at IS NULL AND d.enrichment_at IS NOT NULL)
+                   OR (s.source_ip IS NULL AND d.in_inventory)
+                   OR @extschema@.cowrie_normalize_ip(s.source_ip::pg_catalog.text) IS DISTINCT FROM s.source_ip::pg_catalog.text AS changes
+            FROM %1$s s
+            JOIN w ON w.tid = s.ctid
+            JOIN d ON d.ip_key = COALESCE(w.ip, '')
+            WHERE s.ctid = ANY ($1)),
+        -- Rows another transaction holds (the loader) are left to a later run.
+        locked AS MATERIALIZED (
+            SELECT s.ctid AS tid FROM %1$s s
+            WHERE s.ctid = ANY (ARRAY(SELECT r.tid FROM r WHERE r.changes))
+            FOR NO KEY UPDATE SKIP LOCKED),
+        written AS (
+            UPDATE %1$s s SET
                 -- A stored source_ip that is not the canonical IP (upstream kept
                 -- dshield's raw text) is corrected; a canonical one is kept.
                 source_ip = CASE
@@ -41,29 +98,34 @@ RETURN $q$,
                     ELSE s.source_ip END,   -- another spelling whose canonical row is missing: kept
                 snapshot_asn = COALESCE(s.snapshot_asn, d.snapshot_asn),
                 snapshot_country = CASE
+                    WHEN d.outcome = 'no_inventory' THEN s.snapshot_country   -- pending
                     WHEN s.snapshot_country IS NULL THEN d.snapshot_country
-                    WHEN $1 AND s.snapshot_country = 'XX' AND d.outcome = 'enriched' THEN d.snapshot_country
+                    WHEN s.snapshot_country::pg_catalog.text = 'XX' AND d.outcome = 'enriched' THEN d.snapshot_country
                     ELSE s.snapshot_country END,
                 snapshot_ip_type = COALESCE(s.snapshot_ip_type, d.snapshot_ip_type),
                 enrichment_at = COALESCE(s.enrichment_at, @extschema@.cowrie_utc_as(s.enrichment_at, d.enrichment_at))
             FROM w JOIN d ON d.ip_key = COALESCE(w.ip, '')
-            WHERE $q$ || CASE WHEN match_by_tid THEN 's.ctid = w.tid' ELSE 's.session_id = w.session_id' END || $q$
-              -- only rows that change: a session with nothing to add keeps its tuple
-              AND (s.snapshot_country IS NULL
-                   OR ($1 AND s.snapshot_country = 'XX' AND d.outcome = 'enriched')
-                   OR (s.snapshot_asn IS NULL AND d.snapshot_asn IS NOT NULL)
-                   OR (s.snapshot_ip_type IS NULL AND d.snapshot_ip_type IS NOT NULL)
-                   OR (s.enrichment_at IS NULL AND d.enrichment_at IS NOT NULL)
-                   OR (s.source_ip IS NULL AND d.in_inventory)
-                   OR @extschema@.cowrie_normalize_ip(s.source_ip::pg_catalog.text) IS DISTINCT FROM s.source_ip::pg_catalog.text)
-            RETURNING s.session_id)$q$ END
-    -- Counted over every session examined, written or not: the backfill's
-    -- watermark moves past them all.
-    || $q$
-        SELECT COALESCE(pg_catalog.sum(x.n), 0)::pg_catalog.int8, pg_catalog.max(x.last_tid),
-               COALESCE(pg_catalog.jsonb_object_agg(x.outcome, x.n), '{}'::pg_catalog.jsonb),
-               (SELECT pg_catalog.count(*) FROM written)
-        FROM (SELECT d.outcome, pg_catalog.count(*) AS n, pg_catalog.max(w.tid) AS last_tid
-              FROM w JOIN d ON d.ip_key = COALESCE(w.ip, '') GROUP BY d.outcome) x$q$;
-COMMENT ON FUNCTION @extschema@.cowrie_snapshot_writer_sql(boolean, boolean) IS
-'Backfill internals: the snapshot writer''s SQL, to follow a CTE w (session_id, ip, tid); $1 is retry_unenrichable';
+            WHERE s.ctid = ANY (ARRAY(SELECT l.tid FROM locked l)) AND w.tid = s.ctid
+            RETURNING 1),
+        -- Pending sessions are remembered with their IP; decided ones forgotten.
+        pending AS (
+            INSERT INTO @extschema@.cowrie_pending_sessions (ip, session_id)
+            SELECT r.ip, r.session_id FROM r WHERE r.outcome = 'no_inventory'
+            ON CONFLICT DO NOTHING),
+        decided AS (
+            DELETE FROM @extschema@.cowrie_pending_sessions p USING r
+            WHERE p.session_id = r.session_id AND r.outcome <> 'no_inventory'
+              AND (NOT r.changes OR r.tid IN (SELECT l.tid FROM locked l)))
+        SELECT (SELECT pg_catalog.count(*) FROM r),
+               (SELECT pg_catalog.count(*) FROM written),
+               (SELECT COALESCE(pg_catalog.jsonb_object_agg(o.outcome, o.n), '{}'::pg_catalog.jsonb)
+                FROM (SELECT r.outcome, pg_catalog.count(*) AS n FROM r GROUP BY r.outcome) o),
+               ARRAY(SELECT DISTINCT r.ip FROM r
+                     WHERE r.changes AND r.ip IS NOT NULL AND r.tid NOT IN (SELECT l.tid FROM locked l))$q$,
+        heap)
+        INTO examined, written, outcomes, skipped_ips
+        USING tids, ips;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_write_snapshots(regclass, tid[], text[], boolean) IS
+'Backfill internals: decides and writes the snapshots of these rows of one heap of session_summaries (by ctid, each with its IP); returns the rows examined and written, the outcomes, and the IPs of rows skipped because another transaction held them';

@@ -46,16 +46,12 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    run @extschema@.cowrie_backfill_run;
+    processed bigint;
 BEGIN
     PERFORM @extschema@.cowrie_backfill_check_options('cowrie_backfill', batch_size, dry_run, retry_unenrichable, NULL);
-    run := @extschema@.cowrie_backfill_run_start(batch_size, retry_unenrichable);
-    WHILE @extschema@.cowrie_backfill_run_more(run, max_batches) LOOP
-        run := @extschema@.cowrie_backfill_run_add(run,
-                   @extschema@.cowrie_backfill_run_step(run, batch_size, dry_run, retry_unenrichable));
-    END LOOP;
-    RETURN @extschema@.cowrie_backfill_run_finish(run, dry_run);
+    CALL @extschema@.cowrie_backfill_run(batch_size, max_batches, dry_run, retry_unenrichable, false, NULL, processed);
+    RETURN processed;
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill(integer, integer, boolean, boolean) IS
-'Fills the snapshots of sessions whose snapshot_country is NULL, in keyset batches in heap order, then completes the sessions whose NULL type or ASN the inventory now has; in the caller''s transaction; returns the sessions processed (0: nothing left). dry_run only counts outcomes';
+'Fills the snapshots of sessions whose snapshot_country is NULL, heap by heap in keyset batches in heap order, then completes the sessions of the IPs whose inventory row changed; in the caller''s transaction; returns the sessions processed (0: nothing left). dry_run only counts outcomes';

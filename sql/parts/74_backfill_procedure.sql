@@ -66,11 +66,11 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_unlock() IS 'Backfill internals: releases the committing backfill''s advisory lock';
 
--- The run's first transaction: the lock, then the count. Any error releases
+-- The run's first transaction: the lock, then the start. Any error releases
 -- the lock again (an advisory unlock is not undone by the rollback).
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_commit_start(batch_size integer, retry_unenrichable boolean,
-                                                                  batch_lock_timeout text)
-RETURNS @extschema@.cowrie_backfill_run
+                                                                  batch_lock_timeout text,
+                                                                  OUT heaps regclass[], OUT wide boolean, OUT total bigint)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -79,7 +79,8 @@ BEGIN
     BEGIN
         -- The count waits for table locks too: bound it like a batch (the COMMIT resets it).
         PERFORM pg_catalog.set_config('lock_timeout', batch_lock_timeout, true);
-        RETURN @extschema@.cowrie_backfill_run_start(batch_size, retry_unenrichable);
+        SELECT x.heaps, x.wide, x.total INTO heaps, wide, total
+        FROM @extschema@.cowrie_backfill_start(batch_size, retry_unenrichable) x;
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         PERFORM @extschema@.cowrie_backfill_unlock();
         RAISE;
@@ -87,37 +88,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_commit_start(integer, boolean, text) IS
-'Backfill internals: the first transaction of cowrie_backfill_commit (lock, arguments, count)';
-
--- One batch under the batch lock timeout; a failure releases the run's lock.
-CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_commit_step(run @extschema@.cowrie_backfill_run, batch_size integer,
-                                                                 retry_unenrichable boolean, batch_lock_timeout text)
-RETURNS @extschema@.cowrie_backfill_batch
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    PERFORM pg_catalog.set_config('lock_timeout', batch_lock_timeout, true);
-    RETURN @extschema@.cowrie_backfill_run_step(run, batch_size, false, retry_unenrichable);
-EXCEPTION WHEN OTHERS OR query_canceled THEN
-    PERFORM @extschema@.cowrie_backfill_unlock();
-    RAISE;
-END
-$fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_backfill_commit_step(@extschema@.cowrie_backfill_run, integer, boolean, text) IS
-'Backfill internals: one committed batch of cowrie_backfill_commit';
-
-CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_commit_finish(run @extschema@.cowrie_backfill_run) RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    PERFORM @extschema@.cowrie_backfill_unlock();
-    PERFORM @extschema@.cowrie_backfill_run_finish(run, false);
-END
-$fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_backfill_commit_finish(@extschema@.cowrie_backfill_run) IS
-'Backfill internals: the end of cowrie_backfill_commit (lock released, closing NOTICE)';
+'Backfill internals: the first transaction of cowrie_backfill_commit (lock, then cowrie_backfill_start)';
 
 CREATE OR REPLACE PROCEDURE @extschema@.cowrie_backfill_commit(
     batch_size integer DEFAULT 1000, max_batches integer DEFAULT NULL,
@@ -125,21 +96,13 @@ CREATE OR REPLACE PROCEDURE @extschema@.cowrie_backfill_commit(
 LANGUAGE plpgsql
 AS $fn$
 DECLARE
-    run @extschema@.cowrie_backfill_run;
-    batch @extschema@.cowrie_backfill_batch;
+    processed pg_catalog.int8;
 BEGIN
     -- Inside a transaction block this fails (2D000) before any lock is taken.
     COMMIT;
     PERFORM @extschema@.cowrie_backfill_check_options('cowrie_backfill_commit', batch_size, false, retry_unenrichable,
                                                       batch_lock_timeout);
-    run := @extschema@.cowrie_backfill_commit_start(batch_size, retry_unenrichable, batch_lock_timeout);
-    COMMIT;
-    WHILE @extschema@.cowrie_backfill_run_more(run, max_batches) LOOP
-        batch := @extschema@.cowrie_backfill_commit_step(run, batch_size, retry_unenrichable, batch_lock_timeout);
-        COMMIT;
-        run := @extschema@.cowrie_backfill_run_add(run, batch);
-    END LOOP;
-    PERFORM @extschema@.cowrie_backfill_commit_finish(run);
+    CALL @extschema@.cowrie_backfill_run(batch_size, max_batches, false, retry_unenrichable, true, batch_lock_timeout, processed);
 END
 $fn$;
 COMMENT ON PROCEDURE @extschema@.cowrie_backfill_commit(integer, integer, boolean, text) IS

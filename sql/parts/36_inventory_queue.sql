@@ -1,0 +1,95 @@
+------------------------------------------------------------------------------
+-- What the backfill completes after its walk comes from two small tables,
+-- so that a run with nothing queued reads no inventory:
+--
+-- cowrie_inventory_queue: IPs whose ip_inventory row was inserted or changed
+-- in what the snapshot rule reads (types, ASN, country, document), written by
+-- an AFTER trigger on ip_inventory. '*' asks for one walk of every session
+-- with the wider predicate (after a deferred repair of upstream's state). A
+-- run completes the sessions of the queued IPs and removes them.
+--
+-- cowrie_pending_sessions: sessions whose public IP had no inventory row when
+-- the backfill decided them. They keep a NULL country (they are not final),
+-- the ordinary walk leaves them alone, and the run after their IP's row
+-- arrives (and is queued) decides them.
+--
+-- Both survive a crash (they are ordinary tables, and pg_dump keeps their
+-- rows). A lost entry costs nothing but time: a retry_unenrichable run walks
+-- every session again.
+------------------------------------------------------------------------------
+
+-- install-only: begin (the 1.2--1.3 prelude creates them on an update)
+CREATE TABLE @extschema@.cowrie_inventory_queue (
+    ip text PRIMARY KEY,
+    queued_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE TABLE @extschema@.cowrie_pending_sessions (
+    ip text NOT NULL,
+    session_id text NOT NULL,
+    PRIMARY KEY (ip, session_id)
+);
+CREATE INDEX cowrie_pending_sessions_session_id ON @extschema@.cowrie_pending_sessions (session_id);
+-- install-only: end
+COMMENT ON TABLE @extschema@.cowrie_inventory_queue IS
+'IPs whose ip_inventory row changed since the last backfill run (''*'': walk every session once with the wider predicate)';
+COMMENT ON TABLE @extschema@.cowrie_pending_sessions IS
+'Sessions whose public IP had no ip_inventory row yet: decided by the first backfill run after the row arrives';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.cowrie_inventory_queue', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.cowrie_pending_sessions', '');
+-- Whoever may write ip_inventory may queue its IPs (the trigger runs as that
+-- role), and no one else: row-level security checks it on every insert.
+-- Reading and emptying the queue is the backfill's, gated by the grants of
+-- cowrie_migrate_ownership.
+ALTER TABLE @extschema@.cowrie_inventory_queue ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS inventory_writers ON @extschema@.cowrie_inventory_queue;
+CREATE POLICY inventory_writers ON @extschema@.cowrie_inventory_queue FOR INSERT TO PUBLIC
+    WITH CHECK (pg_catalog.has_table_privilege('@extschema@.ip_inventory', 'INSERT, UPDATE'));
+DROP POLICY IF EXISTS backfill_reads ON @extschema@.cowrie_inventory_queue;
+CREATE POLICY backfill_reads ON @extschema@.cowrie_inventory_queue FOR SELECT TO PUBLIC USING (true);
+DROP POLICY IF EXISTS backfill_empties ON @extschema@.cowrie_inventory_queue;
+CREATE POLICY backfill_empties ON @extschema@.cowrie_inventory_queue FOR DELETE TO PUBLIC USING (true);
+GRANT INSERT ON @extschema@.cowrie_inventory_queue TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_inventory_queue_trigger() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    -- The document compared as text: json has no equality.
+    IF TG_OP = 'INSERT'
+       OR NEW.ip_address::text IS DISTINCT FROM OLD.ip_address::text
+       OR NEW.ip_types::text IS DISTINCT FROM OLD.ip_types::text
+       OR NEW.current_asn::text IS DISTINCT FROM OLD.current_asn::text
+       OR NEW.geo_country::text IS DISTINCT FROM OLD.geo_country::text
+       OR NEW.enrichment::text IS DISTINCT FROM OLD.enrichment::text THEN
+        INSERT INTO @extschema@.cowrie_inventory_queue (ip) VALUES (NEW.ip_address::text) ON CONFLICT (ip) DO NOTHING;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_inventory_queue_trigger() IS
+'AFTER INSERT OR UPDATE row trigger on ip_inventory: queues the IP for the backfill''s completion when what the snapshot rule reads changed';
+-- As the session trigger: only the migration attaches it.
+REVOKE EXECUTE ON FUNCTION @extschema@.cowrie_inventory_queue_trigger() FROM PUBLIC;
+
+-- Phase 3 attaches it, beside the types trigger.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_migrate_inventory_queue_trigger() RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM @extschema@.cowrie_check_trigger_name('@extschema@.ip_inventory', 'cowrie_inventory_queue',
+                                                  '@extschema@.cowrie_inventory_queue_trigger()');
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger t
+                   WHERE t.tgrelid = '@extschema@.ip_inventory'::regclass AND t.tgname = 'cowrie_inventory_queue') THEN
+        CREATE TRIGGER cowrie_inventory_queue
+            AFTER INSERT OR UPDATE ON @extschema@.ip_inventory
+            FOR EACH ROW EXECUTE FUNCTION @extschema@.cowrie_inventory_queue_trigger();
+        IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'cowrie_snapshot') THEN
+            ALTER TRIGGER cowrie_inventory_queue ON @extschema@.ip_inventory DEPENDS ON EXTENSION cowrie_snapshot;
+        END IF;
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_migrate_inventory_queue_trigger() IS
+'Internal: attaches the queue trigger to ip_inventory';
