@@ -36,19 +36,33 @@ COMMENT ON TABLE @extschema@.cowrie_pending_sessions IS
 'Sessions whose public IP had no ip_inventory row yet: decided by the first backfill run after the row arrives';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.cowrie_inventory_queue', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.cowrie_pending_sessions', '');
--- Whoever may write ip_inventory may queue its IPs (the trigger runs as that
--- role), and no one else: row-level security checks it on every insert.
--- Reading and emptying the queue is the backfill's, gated by the grants of
--- cowrie_migrate_ownership.
+-- Who may do what, as the table privileges of the tables they serve say
+-- (row-level security; the installing role owns these tables): whoever may
+-- write ip_inventory queues its IPs (the queue trigger runs as that role);
+-- whoever may read session_summaries reads both (a dry run); whoever may
+-- update it runs the backfill, which keeps the pending sessions and empties
+-- the queue. No one else reads or writes them.
 ALTER TABLE @extschema@.cowrie_inventory_queue ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.cowrie_pending_sessions ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS inventory_writers ON @extschema@.cowrie_inventory_queue;
 CREATE POLICY inventory_writers ON @extschema@.cowrie_inventory_queue FOR INSERT TO PUBLIC
     WITH CHECK (pg_catalog.has_table_privilege('@extschema@.ip_inventory', 'INSERT, UPDATE'));
-DROP POLICY IF EXISTS backfill_reads ON @extschema@.cowrie_inventory_queue;
-CREATE POLICY backfill_reads ON @extschema@.cowrie_inventory_queue FOR SELECT TO PUBLIC USING (true);
-DROP POLICY IF EXISTS backfill_empties ON @extschema@.cowrie_inventory_queue;
-CREATE POLICY backfill_empties ON @extschema@.cowrie_inventory_queue FOR DELETE TO PUBLIC USING (true);
-GRANT INSERT ON @extschema@.cowrie_inventory_queue TO PUBLIC;
+DROP POLICY IF EXISTS session_readers ON @extschema@.cowrie_inventory_queue;
+CREATE POLICY session_readers ON @extschema@.cowrie_inventory_queue FOR SELECT TO PUBLIC
+    USING (pg_catalog.has_table_privilege('@extschema@.session_summaries', 'SELECT'));
+DROP POLICY IF EXISTS session_writers ON @extschema@.cowrie_inventory_queue;
+CREATE POLICY session_writers ON @extschema@.cowrie_inventory_queue FOR DELETE TO PUBLIC
+    USING (pg_catalog.has_table_privilege('@extschema@.session_summaries', 'UPDATE'));
+DROP POLICY IF EXISTS session_readers ON @extschema@.cowrie_pending_sessions;
+CREATE POLICY session_readers ON @extschema@.cowrie_pending_sessions FOR SELECT TO PUBLIC
+    USING (pg_catalog.has_table_privilege('@extschema@.session_summaries', 'SELECT'));
+DROP POLICY IF EXISTS session_writers_insert ON @extschema@.cowrie_pending_sessions;
+CREATE POLICY session_writers_insert ON @extschema@.cowrie_pending_sessions FOR INSERT TO PUBLIC
+    WITH CHECK (pg_catalog.has_table_privilege('@extschema@.session_summaries', 'UPDATE'));
+DROP POLICY IF EXISTS session_writers_delete ON @extschema@.cowrie_pending_sessions;
+CREATE POLICY session_writers_delete ON @extschema@.cowrie_pending_sessions FOR DELETE TO PUBLIC
+    USING (pg_catalog.has_table_privilege('@extschema@.session_summaries', 'UPDATE'));
+GRANT SELECT, INSERT, DELETE ON @extschema@.cowrie_inventory_queue, @extschema@.cowrie_pending_sessions TO PUBLIC;
 
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_inventory_queue_trigger() RETURNS trigger
 LANGUAGE plpgsql

@@ -14,13 +14,15 @@ CREATE OR REPLACE FUNCTION @extschema@.cowrie_session_heaps() RETURNS regclass[]
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    -- pg_partition_tree gives nothing for a table that is not partitioned.
-    SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'p'::pg_catalog."char"
-                THEN ARRAY(SELECT t.relid FROM pg_catalog.pg_partition_tree(c.oid::pg_catalog.regclass) t
-                           WHERE t.isleaf ORDER BY t.relid)
-                ELSE ARRAY[c.oid::pg_catalog.regclass] END
-    FROM pg_catalog.pg_class c
-    WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.session_summaries'::pg_catalog.regclass::pg_catalog.oid;
+    -- pg_partition_tree gives nothing for a table that is not partitioned;
+    -- by name at run time: the table may come after the install.
+    SELECT COALESCE((SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'p'::pg_catalog."char"
+                                 THEN ARRAY(SELECT t.relid FROM pg_catalog.pg_partition_tree(c.oid::pg_catalog.regclass) t
+                                            WHERE t.isleaf ORDER BY t.relid)
+                                 ELSE ARRAY[c.oid::pg_catalog.regclass] END
+                     FROM pg_catalog.pg_class c
+                     WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('@extschema@.session_summaries'::pg_catalog.text)::pg_catalog.oid),
+                    '{}'::pg_catalog.regclass[]);
 END;
 COMMENT ON FUNCTION @extschema@.cowrie_session_heaps() IS
 'Backfill internals: the leaf heaps of session_summaries (the table itself when it is not partitioned)';

@@ -42,19 +42,6 @@ BEGIN
     -- A superuser's or member role's backfill batch runs as the owner through it.
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.cowrie_as_owner(pg_catalog.regclass, pg_catalog.regprocedure, pg_catalog.jsonb) TO %s',
                               owner_name);
-    -- The backfill reads and empties its queue, and keeps the pending
-    -- sessions, as the owner or as a role that may update the sessions.
-    FOR grant_row IN
-        SELECT owner_name AS grantee
-        UNION
-        SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END
-        FROM pg_catalog.pg_class c, LATERAL pg_catalog.aclexplode(c.relacl) a
-        WHERE c.oid = '@extschema@.session_summaries'::regclass AND a.grantee <> owner_oid AND a.privilege_type = 'UPDATE'
-        ORDER BY 1
-    LOOP
-        EXECUTE pg_catalog.format('GRANT SELECT, DELETE ON @extschema@.cowrie_inventory_queue TO %s', grant_row.grantee);
-        EXECUTE pg_catalog.format('GRANT SELECT, INSERT, DELETE ON @extschema@.cowrie_pending_sessions TO %s', grant_row.grantee);
-    END LOOP;
     RETURN pg_catalog.jsonb_build_object('tables_given_to_owner', moved);
 END
 $fn$;

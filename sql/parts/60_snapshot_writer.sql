@@ -48,27 +48,13 @@ CREATE OR REPLACE FUNCTION @extschema@.cowrie_write_snapshots(heap regclass, tid
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-BEGIN
-    IF dry_run THEN
-        -- Counts only: no lock, no write (a role that may only read can run it).
-        EXECUTE pg_catalog.format($q$
-            SELECT COALESCE(pg_catalog.sum(o.n), 0)::pg_catalog.int8, 0::pg_catalog.int8,
-                   COALESCE(pg_catalog.jsonb_object_agg(o.outcome, o.n), '{}'::pg_catalog.jsonb), '{}'::pg_catalog.text[]
-            FROM (SELECT d.outcome, pg_catalog.count(*) AS n
-                  FROM %1$s s
-                  JOIN ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), pg_catalog.unnest($2::pg_catalog.text[])) w(tid, ip) ON w.tid = s.ctid
-                  JOIN @extschema@.cowrie_decide_ips($2) d ON d.ip_key = COALESCE(w.ip, '')
-                  WHERE s.ctid = ANY ($1)
-                  GROUP BY d.outcome) o$q$, heap)
-            INTO examined, written, outcomes, skipped_ips
-            USING tids, ips;
-        RETURN;
-    END IF;
-    -- Dynamic only for the heap's name.
-    EXECUTE pg_catalog.format($q$
+DECLARE
+    -- The rows as they are now, each with its decision and whether the rule
+    -- changes it: what both the write and the dry run start from. Dynamic
+    -- only for the heap's name.
+    decided_rows constant text := pg_catalog.format($q$
         WITH w AS (SELECT u.tid, u.ip FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), pg_catalog.unnest($2::pg_catalog.text[])) u(tid, ip)),
         d AS MATERIALIZED (SELECT * FROM @extschema@.cowrie_decide_ips($2)),
-        -- Each row as it is now, with its decision and whether it changes.
         r AS MATERIALIZED (
             SELECT s.ctid AS tid, s.session_id::pg_catalog.text AS session_id, w.ip, d.outcome,
                    (s.snapshot_country IS NULL AND d.outcome <> 'no_inventory')
@@ -81,7 +67,20 @@ BEGIN
             FROM %1$s s
             JOIN w ON w.tid = s.ctid
             JOIN d ON d.ip_key = COALESCE(w.ip, '')
-            WHERE s.ctid = ANY ($1)),
+            WHERE s.ctid = ANY ($1))$q$, heap);
+BEGIN
+    IF dry_run THEN
+        -- Counts only: no lock, no write (a role that may only read can run it).
+        EXECUTE decided_rows || $q$
+            SELECT (SELECT pg_catalog.count(*) FROM r), (SELECT pg_catalog.count(*) FROM r WHERE r.changes),
+                   (SELECT COALESCE(pg_catalog.jsonb_object_agg(o.outcome, o.n), '{}'::pg_catalog.jsonb)
+                    FROM (SELECT r.outcome, pg_catalog.count(*) AS n FROM r GROUP BY r.outcome) o),
+                   '{}'::pg_catalog.text[]$q$
+            INTO examined, written, outcomes, skipped_ips
+            USING tids, ips;
+        RETURN;
+    END IF;
+    EXECUTE decided_rows || pg_catalog.format($q$,
         -- Rows another transaction holds (the loader) are left to a later run.
         locked AS MATERIALIZED (
             SELECT s.ctid AS tid FROM %1$s s
@@ -121,8 +120,7 @@ BEGIN
                (SELECT COALESCE(pg_catalog.jsonb_object_agg(o.outcome, o.n), '{}'::pg_catalog.jsonb)
                 FROM (SELECT r.outcome, pg_catalog.count(*) AS n FROM r GROUP BY r.outcome) o),
                ARRAY(SELECT DISTINCT r.ip FROM r
-                     WHERE r.changes AND r.ip IS NOT NULL AND r.tid NOT IN (SELECT l.tid FROM locked l))$q$,
-        heap)
+                     WHERE r.changes AND r.ip IS NOT NULL AND r.tid NOT IN (SELECT l.tid FROM locked l))$q$, heap)
         INTO examined, written, outcomes, skipped_ips
         USING tids, ips;
 END

@@ -106,7 +106,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_backfill_step(jsonb) IS
-'Internal: one backfill batch (a walk batch of one heap, or a completion batch) with its arguments and result as jsonb, for cowrie_as_owner';
+'Backfill internals: one backfill batch (a walk batch of one heap, or a completion batch) with its arguments and result as jsonb, for cowrie_as_owner';
 
 -- A batch that writes runs as the owner of session_summaries, restricted
 -- (cowrie_as_owner), when its caller holds the owner's privileges without

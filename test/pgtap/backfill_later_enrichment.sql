@@ -1,9 +1,10 @@
 -- The type (or ASN) of an IP that enrichment adds later reaches the sessions
 -- that already have a snapshot: ip_inventory's ip_types follows its document
--- (the inventory trigger), and an ordinary run's completion phase takes every
--- session with a NULL type or ASN the rule can now fill, in batches by IP, a
--- private IP never; the next run, ordinary or retry, finds nothing. With
--- many sessions to complete it reads the heap in order instead.
+-- (the inventory trigger), the queue trigger queues the IP, and an ordinary
+-- run's completion takes every session of the queued IPs with a NULL type or
+-- ASN the rule can now fill, in batches of IPs, a private IP never; the next
+-- run, ordinary or retry, finds nothing, and with nothing queued reads no
+-- inventory.
 \ir include/empty_v15.sql
 BEGIN;
 CREATE EXTENSION cowrie_snapshot;
@@ -15,7 +16,7 @@ INSERT INTO session_summaries (session_id, enrichment)
 SELECT 'later-' || g, '{"dshield": {"ip": {"number": "81.2.69.160"}}}' FROM generate_series(1, 3) g;
 INSERT INTO session_summaries (session_id, enrichment) VALUES ('private-1', '{"dshield": {"ip": {"number": "10.1.2.3"}}}');
 
-SELECT plan(26);
+SELECT plan(27);
 SELECT is((SELECT count(*) FROM session_summaries WHERE snapshot_country = 'GB' AND snapshot_ip_type IS NULL AND snapshot_asn IS NULL),
           3::bigint, 'sessions get their snapshot at ingestion, without a type or an ASN yet');
 SELECT is(cowrie_backfill(100), 0::bigint, 'nothing for the backfill to add yet');
@@ -73,20 +74,16 @@ SELECT is(cowrie_backfill(2), 5::bigint, 'a run takes the five sessions without 
 SELECT is((SELECT count(*) FROM session_summaries WHERE session_id LIKE 'few-%' AND snapshot_country = 'GB' AND snapshot_ip_type = 'DATACENTER'),
           5::bigint, 'and fills them');
 
--- The choice after a first completion batch comes from the table, not from
--- that batch: nothing or one session to complete among 317 keeps batches by IP.
-SELECT ok(NOT (cowrie_backfill_run_choose_completion(cowrie_backfill_run_start(3, false))).completion_walk,
-          'with nothing to complete the completion keeps batches by IP');
-SAVEPOINT one_to_complete;
-INSERT INTO ip_inventory (ip_address, first_seen, last_seen, enrichment) VALUES ('81.2.69.163', now(), now(), '{"maxmind": {"country": "GB"}}');
-INSERT INTO session_summaries (session_id, enrichment) VALUES ('one-1', '{"dshield": {"ip": {"number": "81.2.69.163"}}}');
-UPDATE ip_inventory SET enrichment = enrichment || '{"spur": {"infrastructure": "MOBILE"}}' WHERE ip_address = '81.2.69.163';
-SELECT ok(NOT (cowrie_backfill_run_choose_completion(cowrie_backfill_run_start(3, false))).completion_walk,
-          'one session to complete among 317 keeps batches by IP');
-ROLLBACK TO SAVEPOINT one_to_complete;
+-- With nothing queued, a run reads no inventory (the counters of this
+-- transaction's scans of ip_inventory stay as they are).
+SELECT is((SELECT count(*) FROM cowrie_inventory_queue), 0::bigint, 'the runs emptied the queue');
+SELECT COALESCE(seq_scan, 0) + COALESCE(idx_scan, 0) AS inventory_scans FROM pg_stat_xact_user_tables WHERE relname = 'ip_inventory' \gset
+SELECT is(cowrie_backfill(3), 0::bigint, 'a run with nothing queued and nothing new has nothing to do');
+SELECT is((SELECT COALESCE(seq_scan, 0) + COALESCE(idx_scan, 0) FROM pg_stat_xact_user_tables WHERE relname = 'ip_inventory'),
+          :inventory_scans::bigint, 'and reads no inventory');
 
--- Many sessions lacking their type (upstream's road): after its first batch
--- the completion reads the heap in order, and ends with the same rows.
+-- Many sessions lacking their type (upstream's road): the IPs whose rows
+-- gained it are queued, and one ordinary run completes all their sessions.
 INSERT INTO ip_inventory (ip_address, first_seen, last_seen, enrichment)
 SELECT '81.2.70.' || g, now(), now(), '{"maxmind": {"country": "GB"}}' FROM generate_series(1, 10) g;
 INSERT INTO session_summaries (session_id, enrichment)
@@ -94,20 +91,13 @@ SELECT 'bulk-' || g, pg_catalog.jsonb_build_object('dshield', pg_catalog.jsonb_b
            pg_catalog.jsonb_build_object('number', '81.2.70.' || (g % 10 + 1))))
 FROM generate_series(1, 600) g;
 UPDATE ip_inventory SET enrichment = enrichment || '{"spur": {"infrastructure": "MOBILE"}}' WHERE ip_address LIKE '81.2.70.%';
-SELECT ok((cowrie_backfill_run_choose_completion(cowrie_backfill_run_start(3, false))).completion_walk,
-          '600 sessions to complete among 916 switch the completion to the heap walk');
+SELECT is((SELECT count(*) FROM cowrie_inventory_queue WHERE ip LIKE '81.2.70.%'), 10::bigint, 'the ten IPs are queued');
 SELECT is(cowrie_backfill(3, dry_run => true), 600::bigint, 'a dry run counts the 600 sessions');
+SELECT is((SELECT count(*) FROM cowrie_inventory_queue WHERE ip LIKE '81.2.70.%'), 10::bigint, 'and leaves the queue as it is');
 SELECT is(cowrie_backfill(3), 600::bigint, 'an ordinary run in batches of three completes them');
 SELECT is((SELECT count(*) FROM session_summaries WHERE session_id LIKE 'bulk-%' AND snapshot_ip_type = 'MOBILE' AND snapshot_country = 'GB'),
           600::bigint, 'each gets its type and keeps its country');
 SELECT is(cowrie_backfill(3), 0::bigint, 'the next run has nothing left to do');
-
--- A generic plan of the completion's statements loops over a whole chunk for
--- every inventory row: each call is planned for its own arguments.
-SELECT is((SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc
-           WHERE proname IN ('cowrie_backfill_completion_step', 'cowrie_backfill_completion_walk_step')
-             AND 'plan_cache_mode=force_custom_plan' = ANY (proconfig)), 2::bigint,
-          'the completion''s steps are planned for each call''s arguments');
 
 SELECT * FROM finish();
 ROLLBACK;
