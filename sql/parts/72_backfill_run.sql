@@ -57,6 +57,12 @@ DECLARE
     heap_rows bigint := (SELECT c.reltuples FROM pg_catalog.pg_class c WHERE c.oid = heap)::bigint;
     eligible bigint;
 BEGIN
+    IF blocks IS NULL THEN
+        -- Dropped since the run listed it (a partition dropped by pg_partman's retention).
+        heap_end := '(0,0)';
+        range_blocks := 1;
+        RETURN;
+    END IF;
     heap_end := pg_catalog.format('(%s,0)', blocks)::tid;
     filenode := pg_catalog.pg_relation_filenode(heap);
     IF heap_rows IS NULL OR heap_rows <= 0 THEN

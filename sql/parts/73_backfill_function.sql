@@ -4,8 +4,8 @@
 
 -- The options of cowrie_backfill and cowrie_backfill_commit, checked before a
 -- run takes any lock: NULL is refused where it has no meaning (max_batches
--- NULL means no limit), and batch_size is bounded so that the completion's
--- LIMIT 50 * batch_size stays within integer.
+-- NULL means no limit), and batch_size is bounded: a batch's rows travel
+-- as arrays in the backend's memory.
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_check_options(entry text, batch_size integer,
                                                                    dry_run boolean, retry_unenrichable boolean,
                                                                    batch_lock_timeout text)

@@ -1,7 +1,8 @@
 ------------------------------------------------------------------------------
 -- CALL cowrie_backfill_commit(...): the run with a COMMIT after every batch,
--- one run at a time per database. A procedure that commits cannot carry SET,
--- so its body only calls the functions below, which do.
+-- one run at a time per database: cowrie_backfill_run with committing on.
+-- A procedure that commits cannot carry SET, so its body only calls
+-- functions that do.
 --
 -- The run's lock is session-level advisory lock (1668249458, 1) ('cowr' in
 -- ASCII): a transaction-level one would end with the first COMMIT. It is never

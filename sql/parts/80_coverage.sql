@@ -17,14 +17,16 @@ BEGIN
                    pg_catalog.count(*) FILTER (WHERE snapshot_country <> 'XX') AS with_real_country,
                    pg_catalog.count(*) FILTER (WHERE snapshot_country = 'XX') AS with_xx,
                    pg_catalog.count(snapshot_asn) AS with_asn,
-                   pg_catalog.count(snapshot_ip_type) AS with_ip_type
+                   pg_catalog.count(snapshot_ip_type) AS with_ip_type,
+                   (SELECT pg_catalog.count(DISTINCT p.session_id) FROM @extschema@.cowrie_pending_sessions p) AS pending
             FROM @extschema@.session_summaries)
         SELECT m.metric, m.n, CASE WHEN c.total > 0 THEN pg_catalog.round(100.0 * m.n / c.total, 2) END
         FROM c, LATERAL (VALUES ('sessions', c.total), ('with_source_ip', c.with_source_ip),
                                 ('with_snapshot_country', c.with_country),
                                 ('with_country_code', c.with_real_country), ('with_country_xx', c.with_xx),
-                                ('with_snapshot_asn', c.with_asn), ('with_snapshot_ip_type', c.with_ip_type)) m(metric, n);
+                                ('with_snapshot_asn', c.with_asn), ('with_snapshot_ip_type', c.with_ip_type),
+                                ('waiting_for_inventory', c.pending)) m(metric, n);
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_snapshot_coverage() IS
-'Snapshot coverage of session_summaries: counts and percentages (with_snapshot_country counts the XX sentinel; upstream''s target is 95%)';
+'Snapshot coverage of session_summaries: counts and percentages (with_snapshot_country counts the XX sentinel; upstream''s target is 95%; waiting_for_inventory: sessions whose public IP has no inventory row yet)';

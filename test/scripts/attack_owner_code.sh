@@ -179,7 +179,7 @@ if new_db $db; then
 		[ "${e%% *}" = 42501 ]
 		ok $? "cowrie_as_owner refuses $step with 42501 (${e:-no error})"
 	done
-	e=$(as_role $SQUAT -d $db -v VERBOSITY=verbose -c "SELECT cowrie_as_owner('session_summaries', 'public.cowrie_backfill_run_batch_step(jsonb)', '{}')" 2>&1 | sed -nE 's/^ERROR:  ([0-9A-Z]{5}): (.*)$/\1 \2/p')
+	e=$(as_role $SQUAT -d $db -v VERBOSITY=verbose -c "SELECT cowrie_as_owner('session_summaries', 'public.cowrie_backfill_step(jsonb)', '{}')" 2>&1 | sed -nE 's/^ERROR:  ([0-9A-Z]{5}): (.*)$/\1 \2/p')
 	[ "${e%% *}" = 42501 ] && echo "$e" | grep -q 'cowrie_as_owner'
 	ok $? "another role may not execute cowrie_as_owner (${e:-no error})"
 fi

@@ -128,7 +128,7 @@ for mode in default deferred; do
 	# --- The read-only role ---
 	[ $mode = default ] && reset_sessions "$db"
 	before=$(nulls "$db")
-	[ "$(as_role $READER -At -d "$db" -c 'SELECT count(*) FROM cowrie_snapshot_coverage()' 2>/dev/null)" = 7 ]
+	[ "$(as_role $READER -At -d "$db" -c 'SELECT count(*) FROM cowrie_snapshot_coverage()' 2>/dev/null)" = 8 ]
 	ok $? "$m: the reader runs cowrie_snapshot_coverage()"
 	for w in "INSERT INTO session_summaries (session_id) VALUES ('rm-read-1')" \
 		"UPDATE session_summaries SET risk_score = 1 WHERE session_id = 'rm-own-1'" \
