@@ -95,7 +95,7 @@ DECLARE
     tids tid[];
     ips text[];
     batch record;
-    filled bigint := 0;
+    filled bigint := 0::bigint;
     counts jsonb;
 BEGIN
     counts := @extschema@.cowrie_migrate_snapshot_columns(repair);

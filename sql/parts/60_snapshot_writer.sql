@@ -43,8 +43,8 @@ COMMENT ON FUNCTION @extschema@.cowrie_decide_ips(text[]) IS
 'Backfill internals: the snapshot rule''s decision for each distinct IP of a batch, with its inventory row';
 
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_write_snapshots(heap regclass, tids tid[], ips text[], dry_run boolean,
-                                                            OUT examined bigint, OUT written bigint, OUT outcomes jsonb,
-                                                            OUT skipped_ips text[])
+                                                            OUT examined bigint, OUT written bigint, OUT skipped bigint,
+                                                            OUT outcomes jsonb, OUT skipped_ips text[])
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -72,11 +72,11 @@ BEGIN
     IF dry_run THEN
         -- Counts only: no lock, no write (a role that may only read can run it).
         EXECUTE decided_rows || $q$
-            SELECT (SELECT pg_catalog.count(*) FROM r), (SELECT pg_catalog.count(*) FROM r WHERE r.changes),
+            SELECT (SELECT pg_catalog.count(*) FROM r), (SELECT pg_catalog.count(*) FROM r WHERE r.changes), 0::pg_catalog.int8,
                    (SELECT COALESCE(pg_catalog.jsonb_object_agg(o.outcome, o.n), '{}'::pg_catalog.jsonb)
                     FROM (SELECT r.outcome, pg_catalog.count(*) AS n FROM r GROUP BY r.outcome) o),
                    '{}'::pg_catalog.text[]$q$
-            INTO examined, written, outcomes, skipped_ips
+            INTO examined, written, skipped, outcomes, skipped_ips
             USING tids, ips;
         RETURN;
     END IF;
@@ -117,13 +117,14 @@ BEGIN
               AND (NOT r.changes OR r.tid IN (SELECT l.tid FROM locked l)))
         SELECT (SELECT pg_catalog.count(*) FROM r),
                (SELECT pg_catalog.count(*) FROM written),
+               (SELECT pg_catalog.count(*) FROM r WHERE r.changes AND r.tid NOT IN (SELECT l.tid FROM locked l)),
                (SELECT COALESCE(pg_catalog.jsonb_object_agg(o.outcome, o.n), '{}'::pg_catalog.jsonb)
                 FROM (SELECT r.outcome, pg_catalog.count(*) AS n FROM r GROUP BY r.outcome) o),
                ARRAY(SELECT DISTINCT r.ip FROM r
                      WHERE r.changes AND r.ip IS NOT NULL AND r.tid NOT IN (SELECT l.tid FROM locked l))$q$, heap)
-        INTO examined, written, outcomes, skipped_ips
+        INTO examined, written, skipped, outcomes, skipped_ips
         USING tids, ips;
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_write_snapshots(regclass, tid[], text[], boolean) IS
-'Backfill internals: decides and writes the snapshots of these rows of one heap of session_summaries (by ctid, each with its IP); returns the rows examined and written, the outcomes, and the IPs of rows skipped because another transaction held them';
+'Backfill internals: decides and writes the snapshots of these rows of one heap of session_summaries (by ctid, each with its IP); returns the rows examined, written, and skipped because another transaction held them, the outcomes, and the skipped rows'' IPs';

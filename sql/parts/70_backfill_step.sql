@@ -21,8 +21,8 @@
 
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_walk_step(heap regclass, after tid, range_end tid, batch_size integer,
                                                                wide boolean, dry_run boolean,
-                                                               OUT examined bigint, OUT written bigint, OUT outcomes jsonb,
-                                                               OUT skipped_ips text[], OUT next_tid tid)
+                                                               OUT examined bigint, OUT written bigint, OUT skipped bigint,
+                                                               OUT outcomes jsonb, OUT next_tid tid)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -55,13 +55,13 @@ BEGIN
         INTO tids, session_ids, ips, picked, last_tid
         USING after, range_end, batch_size, wide;
     IF picked > 0 THEN
-        SELECT x.examined, x.written, x.outcomes, x.skipped_ips INTO examined, written, outcomes, skipped_ips
+        SELECT x.examined, x.written, x.skipped, x.outcomes INTO examined, written, skipped, outcomes
         FROM @extschema@.cowrie_write_snapshots(heap, tids, @extschema@.cowrie_batch_ips(session_ids, ips), dry_run) x;
     ELSE
         examined := 0;
         written := 0;
+        skipped := 0;
         outcomes := '{}';
-        skipped_ips := '{}';
     END IF;
     -- A short batch exhausted its range. A full one ends at its last row; a row
     -- a concurrent update moved out of the range does not move the watermark.

@@ -21,8 +21,8 @@ DECLARE
     tids tid[];
     session_ids text[];
     session_ips text[];
-    seen text[] := '{}';
-    skipped text[] := '{}';
+    seen text[] := '{}'::text[];
+    skipped text[] := '{}'::text[];
     batch record;
 BEGIN
     examined := 0;

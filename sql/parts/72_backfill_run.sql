@@ -9,9 +9,9 @@
 
 -- What a run starts from: its heaps, whether it walks wide, and the sessions
 -- it expects to examine (for the progress line).
-CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_start(batch_size integer, retry_unenrichable boolean,
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_start(retry_unenrichable boolean,
                                                            OUT heaps regclass[], OUT wide boolean, OUT total bigint)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -28,17 +28,20 @@ BEGIN
     heaps := @extschema@.cowrie_session_heaps();
     wide := retry_unenrichable OR EXISTS (SELECT FROM @extschema@.cowrie_inventory_queue q WHERE q.ip = '*');
     IF wide THEN
+        RAISE NOTICE 'cowrie_backfill: walking every session the rule may still add to, not only those without a country'
+            USING DETAIL = CASE WHEN retry_unenrichable THEN 'retry_unenrichable is on.'
+                                ELSE 'A deferred repair of upstream''s state queued it (''*'' in cowrie_inventory_queue); a complete run removes it.' END;
         -- Every session may be examined: the planner's count is enough for a progress line.
         total := (SELECT COALESCE(pg_catalog.sum(GREATEST(c.reltuples, 0)), 0) FROM pg_catalog.pg_class c WHERE c.oid = ANY (heaps))::bigint;
     ELSE
-        -- Through the index on snapshot_country: a complete table is not read.
-        SELECT pg_catalog.count(*) INTO total FROM @extschema@.session_summaries s
-        WHERE s.snapshot_country IS NULL
-          AND NOT EXISTS (SELECT FROM @extschema@.cowrie_pending_sessions p WHERE p.session_id = s.session_id::text);
+        -- Through the index on snapshot_country, without the heap: a complete
+        -- table is not read. Pending sessions are not the walk's.
+        total := GREATEST((SELECT pg_catalog.count(*) FROM @extschema@.session_summaries s WHERE s.snapshot_country IS NULL)
+                          - (SELECT pg_catalog.count(*) FROM @extschema@.cowrie_pending_sessions), 0);
     END IF;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_backfill_start(integer, boolean) IS
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_start(boolean) IS
 'Backfill internals: a new backfill run''s heaps, whether it walks every session the rule may add to, and the sessions it expects to examine';
 
 -- The walk of one heap as it is now: its end, its filenode (a rewrite moves
@@ -69,11 +72,8 @@ BEGIN
         EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', heap) INTO heap_rows;
     END IF;
     IF NOT wide THEN
-        EXECUTE pg_catalog.format($q$
-            SELECT pg_catalog.count(*) FROM %s s
-            WHERE s.snapshot_country IS NULL
-              AND NOT EXISTS (SELECT FROM @extschema@.cowrie_pending_sessions p WHERE p.session_id = s.session_id::pg_catalog.text)$q$,
-            heap) INTO eligible;
+        -- Through the index on snapshot_country (pending sessions included).
+        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s s WHERE s.snapshot_country IS NULL', heap) INTO eligible;
         IF eligible = 0 THEN
             heap_end := '(0,0)';
         ELSIF eligible * 20 < heap_rows THEN
@@ -203,14 +203,16 @@ COMMENT ON FUNCTION @extschema@.cowrie_backfill_notice(bigint, bigint, timestamp
 -- since its walk started? Then the walk starts again from its first block,
 -- three times at most: a heap rewritten over and over is left to the closing count.
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_rewritten(heap regclass, filenode oid, restarts integer) RETURNS boolean
-LANGUAGE plpgsql VOLATILE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
     IF pg_catalog.pg_relation_filenode(heap) IS NOT DISTINCT FROM filenode OR restarts >= 3 THEN
         RETURN false;
     END IF;
-    RAISE NOTICE 'cowrie_backfill: % was rewritten during the run; reading it again from its first block', heap
+    RAISE NOTICE 'cowrie_backfill: % was rewritten during the run; reading it again from its first block',
+                 CASE WHEN heap = '@extschema@.session_summaries'::regclass THEN 'session_summaries'
+                      ELSE pg_catalog.format('partition %s of session_summaries', heap) END
         USING DETAIL = pg_catalog.format('A VACUUM FULL, CLUSTER or rewriting ALTER TABLE moved its rows (restart %s of at most 3).', restarts + 1);
     RETURN true;
 END
@@ -275,21 +277,21 @@ DECLARE
     watermark pg_catalog.tid;   -- this heap's next batch starts after it
     range_end pg_catalog.tid;
     restarts pg_catalog.int4;
-    queue_after pg_catalog.text := '';   -- the completion's next batch starts after this IP
+    queue_after pg_catalog.text := ''::pg_catalog.text;   -- the completion's next batch starts after this IP
     batch record;
     total pg_catalog.int8;
-    done pg_catalog.int8 := 0;
+    done pg_catalog.int8 := 0::pg_catalog.int8;
     batches pg_catalog.int4 := 0;
-    outcomes pg_catalog.jsonb := '{}';
+    outcomes pg_catalog.jsonb := '{}'::pg_catalog.jsonb;
     complete pg_catalog.bool := true;   -- false once max_batches stops the run
     started pg_catalog.timestamptz := pg_catalog.clock_timestamp();
     last_notice pg_catalog.timestamptz := started;
 BEGIN
     IF committing THEN
-        SELECT * INTO run FROM @extschema@.cowrie_backfill_commit_start(batch_size, retry_unenrichable, batch_lock_timeout);
+        SELECT * INTO run FROM @extschema@.cowrie_backfill_commit_start(retry_unenrichable, batch_lock_timeout);
         COMMIT;
     ELSE
-        SELECT * INTO run FROM @extschema@.cowrie_backfill_start(batch_size, retry_unenrichable);
+        SELECT * INTO run FROM @extschema@.cowrie_backfill_start(retry_unenrichable);
     END IF;
     total := run.total;
     <<heaps>>
@@ -310,7 +312,8 @@ BEGIN
                     pg_catalog.jsonb_build_object('kind', 'walk', 'heap', heap::pg_catalog.oid, 'after', watermark, 'range_end', range_end,
                                                   'batch_size', batch_size, 'wide', run.wide, 'dry_run', dry_run),
                     committing, batch_lock_timeout))
-                    AS b(examined pg_catalog.int8, written pg_catalog.int8, outcomes pg_catalog.jsonb, next_tid pg_catalog.tid);
+                    AS b(examined pg_catalog.int8, written pg_catalog.int8, skipped pg_catalog.int8, outcomes pg_catalog.jsonb,
+                         next_tid pg_catalog.tid);
                 IF committing THEN
                     COMMIT;
                 END IF;
@@ -318,7 +321,9 @@ BEGIN
                 IF batch.examined OPERATOR(pg_catalog.>) 0 THEN
                     batches := batches OPERATOR(pg_catalog.+) 1;
                     -- A wide walk counts what it changed: repeated retry runs come to 0.
-                    done := done OPERATOR(pg_catalog.+) CASE WHEN run.wide THEN batch.written ELSE batch.examined END;
+                    -- Rows another transaction held are left to the next run.
+                    done := done OPERATOR(pg_catalog.+) CASE WHEN run.wide THEN batch.written
+                                                             ELSE batch.examined OPERATOR(pg_catalog.-) batch.skipped END;
                     outcomes := @extschema@.cowrie_backfill_add_outcomes(outcomes, batch.outcomes);
                 END IF;
                 IF @extschema@.cowrie_backfill_rewritten(heap, plan.filenode, restarts) THEN

@@ -69,8 +69,7 @@ COMMENT ON FUNCTION @extschema@.cowrie_backfill_unlock() IS 'Backfill internals:
 
 -- The run's first transaction: the lock, then the start. Any error releases
 -- the lock again (an advisory unlock is not undone by the rollback).
-CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_commit_start(batch_size integer, retry_unenrichable boolean,
-                                                                  batch_lock_timeout text,
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_commit_start(retry_unenrichable boolean, batch_lock_timeout text,
                                                                   OUT heaps regclass[], OUT wide boolean, OUT total bigint)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -81,14 +80,14 @@ BEGIN
         -- The count waits for table locks too: bound it like a batch (the COMMIT resets it).
         PERFORM pg_catalog.set_config('lock_timeout', batch_lock_timeout, true);
         SELECT x.heaps, x.wide, x.total INTO heaps, wide, total
-        FROM @extschema@.cowrie_backfill_start(batch_size, retry_unenrichable) x;
+        FROM @extschema@.cowrie_backfill_start(retry_unenrichable) x;
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         PERFORM @extschema@.cowrie_backfill_unlock();
         RAISE;
     END;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_backfill_commit_start(integer, boolean, text) IS
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_commit_start(boolean, text) IS
 'Backfill internals: the first transaction of cowrie_backfill_commit (lock, then cowrie_backfill_start)';
 
 CREATE OR REPLACE PROCEDURE @extschema@.cowrie_backfill_commit(

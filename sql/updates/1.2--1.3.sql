@@ -7,13 +7,14 @@
 -- run-state types and the routines built on them go, with the strategies
 -- they served (the completion by IP over the whole inventory, the completion
 -- in heap order, the sampled choice between them) and the SQL-text builders.
+-- Dependents first: SQL-standard bodies depend on what they call.
+DROP FUNCTION IF EXISTS @extschema@.cowrie_backfill_run_batch_step(jsonb);
+DROP FUNCTION IF EXISTS @extschema@.cowrie_backfill_run_batch(@extschema@.cowrie_backfill_run, integer, boolean, boolean);
 DROP FUNCTION IF EXISTS @extschema@.cowrie_backfill_commit_finish(@extschema@.cowrie_backfill_run);
 DROP FUNCTION IF EXISTS @extschema@.cowrie_backfill_commit_step(@extschema@.cowrie_backfill_run, integer, boolean, text);
 DROP FUNCTION IF EXISTS @extschema@.cowrie_backfill_commit_start(integer, boolean, text);
 DROP FUNCTION IF EXISTS @extschema@.cowrie_backfill_range_blocks(@extschema@.cowrie_backfill_run, bigint);
 DROP FUNCTION IF EXISTS @extschema@.cowrie_backfill_run_add(@extschema@.cowrie_backfill_run, @extschema@.cowrie_backfill_batch);
-DROP FUNCTION IF EXISTS @extschema@.cowrie_backfill_run_batch(@extschema@.cowrie_backfill_run, integer, boolean, boolean);
-DROP FUNCTION IF EXISTS @extschema@.cowrie_backfill_run_batch_step(jsonb);
 DROP FUNCTION IF EXISTS @extschema@.cowrie_backfill_run_choose_completion(@extschema@.cowrie_backfill_run);
 DROP FUNCTION IF EXISTS @extschema@.cowrie_backfill_run_detail(@extschema@.cowrie_backfill_run, boolean);
 DROP FUNCTION IF EXISTS @extschema@.cowrie_backfill_run_finish(@extschema@.cowrie_backfill_run, boolean);

@@ -143,7 +143,8 @@ sub walk {
 			$rt = type_of(strip($r->{elements}[0]));
 		} else {
 			my $at = type_of($r);
-			$rt = defined $at ? "E$at" : undef;    # E: the element type of
+			# E: the element type of; an ARRAY(SELECT ...) (A: the array type of) has its element's
+			$rt = !defined $at ? undef : $at =~ /^A(\d+)$/ ? $1 : "E$at";
 		}
 		($l, $rt) = map { defined $_ && $_ eq '705' ? '25' : $_ } ($l, $rt);
 		emit($p, 'o', $n->{opno}, 16, "$l,$rt") if defined $l && defined $rt;
