@@ -35,7 +35,8 @@ CLIENT_PREFIX=pt
 . test/lib/clients.sh
 for db in $DBS; do $PSQL -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1; done
 
-q() { $PSQL -At -d "$1" -c "$2"; }
+# q DB SQL: its result; its error (a first line) as a comment on stderr.
+q() { $PSQL -At -d "$1" -c "$2" 2> >(grep -E '^ERROR' | head -n 1 | note >&2); }
 copy() { $PSQL -d postgres -c "CREATE DATABASE $2 TEMPLATE $1" >/dev/null; }
 # part DB LAYOUT [INTERVAL] [OBJECTS]: partition_sessions.sql, its summary as a comment.
 part() {
@@ -225,7 +226,7 @@ if [ -f "$("$PG_CONFIG" --sharedir)/extension/pg_partman.control" ]; then
 	      ALTER TABLE session_summaries ALTER COLUMN first_event_at SET NOT NULL"
 	copy pt_v15 pt_pm; copy pt_v15 pt_pm_plain
 	$PSQL -d pt_pm_plain -c "$FILL" >/dev/null && install pt_pm_plain default; setup $? "pg_partman reference: the plain table, first_event_at filled, default mode"
-	$PSQL -d pt_pm >"$WORK/partman.out" 2>&1 <<SQL
+	$PSQL -d pt_pm -v ON_ERROR_STOP=1 >"$WORK/partman.out" 2>&1 <<SQL
 $FILL;
 CREATE SCHEMA partman;
 CREATE EXTENSION pg_partman SCHEMA partman;
@@ -236,15 +237,22 @@ ALTER INDEX session_summaries_pkey RENAME TO session_summaries_old_pkey;
 CREATE TABLE session_summaries (LIKE session_summaries_old INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE)
 	PARTITION BY RANGE (first_event_at);
 ALTER TABLE session_summaries ADD CONSTRAINT session_summaries_pkey PRIMARY KEY (session_id, first_event_at);
-SELECT partman.create_parent('public.session_summaries', 'first_event_at', 'native', '1 month',
-                             p_premake := 2, p_start_partition := '2024-11-01', p_jobmon := false);
+-- pg_partman 4 (Debian 12) wants p_type 'native'; 5 (17, 18) has range by default and no 'native'.
+SELECT extversion LIKE '4.%' AS partman4 FROM pg_extension WHERE extname = 'pg_partman' \gset
+\if :partman4
+SELECT partman.create_parent(p_parent_table := 'public.session_summaries', p_control := 'first_event_at', p_type := 'native',
+                             p_interval := '1 month', p_premake := 2, p_start_partition := '2024-11-01', p_jobmon := false);
+\else
+SELECT partman.create_parent(p_parent_table := 'public.session_summaries', p_control := 'first_event_at',
+                             p_interval := '1 month', p_premake := 2, p_start_partition := '2024-11-01', p_jobmon := false);
+\endif
 INSERT INTO session_summaries SELECT * FROM session_summaries_old;
 DROP TABLE session_summaries_old;
 CREATE INDEX ix_session_summaries_first_event ON session_summaries (first_event_at);
 CREATE INDEX ix_session_summaries_last_event ON session_summaries (last_event_at);
 ANALYZE session_summaries;
 SQL
-	setup $? "pg_partman manages session_summaries (create_parent monthly, premake 2): $(q pt_pm "$LEAVES") leaf partitions"
+	setup $? "pg_partman $(q pt_pm "SELECT extversion FROM pg_extension WHERE extname = 'pg_partman'") manages session_summaries (create_parent monthly, premake 2): $(q pt_pm "$LEAVES") leaf partitions"
 	install pt_pm default
 	[ "$(snapshot_sum pt_pm)" = "$(snapshot_sum pt_pm_plain)" ]
 	ok $? "pg_partman: CREATE EXTENSION gives the plain table's snapshots"
