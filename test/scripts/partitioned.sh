@@ -68,7 +68,7 @@ run() {
 	[ $rc = 0 ] || grep -E 'ERROR' "$WORK/run.err" | head -n 1 | note
 	return $rc
 }
-said() { grep -E '^(NOTICE|INFO|ERROR)' "$WORK/run.err" | tail -n 1 | cut -c1-120; }
+said() { grep -E '^(NOTICE|INFO|WARNING|ERROR)' "$WORK/run.err" | tail -n 1 | cut -c1-120; }
 # Every column of every session, one md5.
 ROWS="SELECT md5(string_agg(s::text, E'\n' ORDER BY session_id)) FROM session_summaries s"
 rows_sum() { q "$1" "$ROWS"; }
@@ -93,6 +93,7 @@ reference=$(snapshot_sum pt_plain_default)
 ok $? "plain table: deferred mode plus CALL cowrie_backfill_commit(1000) gives default mode's snapshots"
 
 # ---------------------------------------------------------------- acceptance A
+echo "# $SECONDS s"
 for layout in range range:1h sub list hash; do
 	name=${layout%%:*}; interval=
 	[ "$layout" = range:1h ] && { name=range_1h; interval='1 hour'; }
@@ -141,6 +142,7 @@ diff=$(q $db "$COPY_DIFF 'new-%' OR c.session_id LIKE 'att-%'")
 ok $? "range: then SELECT cowrie_backfill(1000) gives every copy, in the attached partition too, its original's snapshot ($diff differ; $(said))"
 
 # ---------------------------------------------------------------- acceptance B
+echo "# $SECONDS s"
 # After one IP gains a type in the inventory, one ordinary run: only that IP's
 # sessions lacking a type change, and only their type (the issue: a join on
 # ctid matched the same heap position in every partition).
@@ -181,6 +183,7 @@ for name in plain range range_1h hash_later hash; do
 done
 
 # ---------------------------------------------------------------- acceptance C
+echo "# $SECONDS s"
 # A database the extension migrated (default mode), which the operator then
 # partitions by month: old table renamed, partitioned one made, rows copied,
 # fk_session_source_ip (valid) and the trigger added as the extension has them.
@@ -227,6 +230,7 @@ ok $? "later partitioning: SELECT cowrie_migrate() adds fk_session_source_ip (va
 [ $rc = 0 ] && [ "$(snapshot_sum pt_c_forgot)" = "$reference" ]; ok $? "  and the snapshots stay the plain table's"
 
 # ---------------------------------------------------------------- pg_partman
+echo "# $SECONDS s"
 if [ -f "$("$PG_CONFIG" --sharedir)/extension/pg_partman.control" ]; then
 	# pg_partman's control column is NOT NULL: the operator fills first_event_at first (both copies).
 	FILL="UPDATE session_summaries SET first_event_at = created_at WHERE first_event_at IS NULL;
@@ -293,6 +297,7 @@ else
 fi
 
 # ---------------------------------------------------------------- refusals
+echo "# $SECONDS s"
 # Everything the migration may create or change, as one md5 (as faults.sh).
 CATALOG="SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (
 	SELECT 'rel ' || c.oid::regclass || ' ' || c.relkind::text || COALESCE(' ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod), '') AS x
@@ -369,6 +374,7 @@ setup $? "ip_inventory (ORM shape, $(q pt_inv 'SELECT count(*) FROM ip_inventory
 refused pt_inv "a partitioned ip_inventory" ip_inventory
 
 # ---------------------------------------------------------------- live load
+echo "# $SECONDS s"
 # A loader inserts sessions of 60 new public IPs; an enricher adds an IP's
 # inventory row only once a session of it has arrived (so its first sessions
 # are always pending); CALL cowrie_backfill_commit(1000) runs again and again
@@ -431,4 +437,5 @@ for name in plain range; do
 done
 
 for db in $DBS; do $PSQL -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1; done
+echo "# $SECONDS s in all"
 echo "1..$n"
