@@ -146,10 +146,12 @@ echo "# $SECONDS s"
 # After one IP gains a type in the inventory, one ordinary run: only that IP's
 # sessions lacking a type change, and only their type (the issue: a join on
 # ctid matched the same heap position in every partition).
-# The IP whose sessions lacking a type are the most (the same IP on every layout).
+# The IP whose sessions lacking a type are the most among those with such
+# sessions in two monthly partitions (a NULL first_event_at goes to DEFAULT);
+# the same IP on every layout.
 vpn_ip=$(q pt_plain_default "SELECT s.source_ip FROM session_summaries s JOIN ip_inventory i ON i.ip_address = s.source_ip
 	WHERE s.snapshot_ip_type IS NULL AND s.snapshot_country <> 'XX' AND NOT 'VPN' = ANY (coalesce(i.ip_types, '{}'))
-	GROUP BY s.source_ip ORDER BY count(*) DESC, s.source_ip LIMIT 1")
+	GROUP BY s.source_ip ORDER BY bool_or(s.first_event_at IS NULL) AND bool_or(s.first_event_at IS NOT NULL) DESC, count(*) DESC, s.source_ip LIMIT 1")
 [ -n "$vpn_ip" ]; setup $? "the IP given ip_types = '{VPN}': $vpn_ip, $(q pt_plain_default "SELECT count(*) FROM session_summaries WHERE source_ip = '$vpn_ip' AND snapshot_ip_type IS NULL") of its sessions lack a type"
 # The partitioned layouts: installed on the partitioned table (hash), and
 # partitioned after a default-mode install on the plain table (the issue's road;
