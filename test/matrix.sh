@@ -37,10 +37,11 @@ case $V in
 *) echo "usage: bash test/matrix.sh [17|18]" >&2; exit 2 ;;
 esac
 # clang and libclang-rt-dev (the metapackage for the suite's default clang) for the
-# ASan/UBSan build of the unit tests; pg_cron for the scheduling test; the rest
+# ASan/UBSan build of the unit tests; pg_cron for the scheduling test; pg_partman
+# for the partitioned layout's test (test/scripts/partitioned.sh); the rest
 # for the package test (make dist, dpkg-buildpackage) as in tools/deps.sh
 PKGS=(postgresql-$V postgresql-server-dev-$V postgresql-$V-pgtap libtap-parser-sourcehandler-pgtap-perl
-	make gcc libc6-dev clang libclang-rt-dev util-linux postgresql-$V-cron
+	make gcc libc6-dev clang libclang-rt-dev util-linux postgresql-$V-cron postgresql-$V-partman
 	git python3 unzip build-essential dpkg-dev debhelper postgresql-server-dev-all ${COWRIE_MATRIX_EXTRA_PKGS:-})
 BASE=${COWRIE_CHROOT_BASE:-/tmp/cowrie-chroots}
 ROOT=$BASE/$SUITE

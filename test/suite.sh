@@ -102,30 +102,51 @@ record "pg_regress (one check a file)" "$p" "$f"
 
 # pgTAP: every file under test/pgtap, each on a fresh database from a template.
 "$PGBIN/createdb" cowrie_tap_template && "$PGBIN/psql" -qX -d cowrie_tap_template -c 'CREATE EXTENSION pgtap' >/dev/null
-p=0; f=0
-for t in test/pgtap/*.sql; do
-	[ -e "$t" ] || continue
-	db=tap_$(basename "$t" .sql)
+# pgtap_file FILE [LAYOUT]: one file on a fresh database (COWRIE_LAYOUT=LAYOUT
+# when given: test/pgtap/include/layout.sql partitions session_summaries);
+# adds its assertions to p and f.
+pgtap_file() {
+	local t=$1 layout=${2:-} db file out rc n bad
+	db=tap_$(basename "$t" .sql)${layout:+_$layout}
 	"$PGBIN/createdb" -T cowrie_tap_template "$db"
 	file=$(basename "$t")
 	if [ -n "${COWRIE_COVERAGE:-}" ]; then
 		# Most files roll back, the extension with them: a copy reads the
 		# profiles before each ROLLBACK (the collection's rows go to a file).
 		file=.coverage_$file
-		awk -v out="$COWRIE_COVERAGE/plpgsql/tap_$(basename "$t" .sql)" -v collect="$ROOT/test/coverage/collect_plpgsql.sql" '
+		awk -v out="$COWRIE_COVERAGE/plpgsql/$db" -v collect="$ROOT/test/coverage/collect_plpgsql.sql" '
 			/^ROLLBACK;/ { k++; printf "\\pset fieldsep \x27\\t\x27\n\\o %s_%d.tsv\n\\i %s\n\\o\n\\pset fieldsep \x27|\x27\n", out, k, collect }
 			{ print }' "$t" >"test/pgtap/$file"
 	fi
-	out=$(cd test/pgtap && pg_prove --psql-bin "$PGBIN/psql" -d "$db" "$file" 2>&1); rc=$?
+	out=$(cd test/pgtap && COWRIE_LAYOUT=$layout pg_prove --psql-bin "$PGBIN/psql" -d "$db" "$file" 2>&1); rc=$?
 	[ -n "${COWRIE_COVERAGE:-}" ] && rm -f "test/pgtap/$file"
 	n=$(echo "$out" | sed -nE 's/.*Tests=([0-9]+),.*/\1/p'); n=${n:-0}
 	bad=$(echo "$out" | sed -nE 's/.*Failed ([0-9]+)\/[0-9]+ subtests.*/\1/p' | awk '{s+=$1} END {print s+0}')
 	[ $rc -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
 	[ "$bad" -gt 0 ] && echo "$out" | grep -vE '^ok ' | head -n 80
 	p=$((p + n - (bad < n ? bad : n))); f=$((f + bad))
-	echo "   $t: $n tests, $bad failed"
+	echo "   $t${layout:+ ($layout)}: $n tests, $bad failed"
+}
+p=0; f=0
+for t in test/pgtap/*.sql; do
+	[ -e "$t" ] || continue
+	pgtap_file "$t"
 done
 record "pgTAP (one check an assertion)" "$p" "$f"
+
+# The migration, backfill, trigger and completion files again on a partitioned
+# session_summaries (issue 30), each assertion a distinct check: monthly range
+# partitions on first_event_at plus a DEFAULT partition, one month
+# hash-sub-partitioned (sub), and hash on session_id for the files whose
+# loader upserts ON CONFLICT (session_id), which only a partition key of
+# session_id leaves possible (test/lib/partition_sessions.sql).
+PARTITIONED_PGTAP="migration_v15_json:range fixture_shapes_json:range migration_upstream_migrated:range
+	backfill:range backfill_later_enrichment:range backfill_options:sub trigger_and_lookup:hash trigger_loader_values:hash"
+p=0; f=0
+for entry in $PARTITIONED_PGTAP; do
+	pgtap_file "test/pgtap/${entry%%:*}.sql" "${entry#*:}"
+done
+record "pgTAP, partitioned layout (one check an assertion)" "$p" "$f"
 if [ -n "${COWRIE_COVERAGE:-}" ]; then
 	# A fresh install's routines (the statements to cover), then the profile of
 	# every database that kept the extension. Here, before the scripts: the
@@ -155,6 +176,21 @@ for t in test/scripts/*.sh; do
 	echo "   $t: $ok passed, $bad failed"
 done
 record "scripts (one check a TAP line)" "$p" "$f"
+
+# The fault, scheduled-job and concurrency scripts again on a partitioned
+# session_summaries (test/lib/tap.sh's apply_layout): range for the first two,
+# hash for the loader's ON CONFLICT (session_id) upserts.
+p=0; f=0
+for entry in faults.sh:range backfill_job.sh:range concurrent_loader.sh:hash; do
+	t=test/scripts/${entry%%:*}
+	out=$(COWRIE_LAYOUT=${entry#*:} bash "$t" 2>&1); rc=$?
+	ok=$(echo "$out" | grep -cE '^ok [0-9]+'); bad=$(echo "$out" | grep -cE '^not ok [0-9]+')
+	[ $rc -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
+	[ "$bad" -gt 0 ] && { echo "$out" | grep -A 8 -E '^not ok [0-9]+' | head -n 120; echo "$out" | tail -n 20; }
+	p=$((p + ok)); f=$((f + bad))
+	echo "   $t (${entry#*:}): $ok passed, $bad failed"
+done
+record "scripts, partitioned layout (one check a TAP line)" "$p" "$f"
 
 # No backend crashed during the whole run (faults.sh kills some with SIGKILL on purpose).
 crashes=$(grep -E 'terminated by signal' "$WORK/server.log" | grep -vE 'signal 9: Killed')

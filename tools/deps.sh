@@ -13,6 +13,8 @@ COWRIE_DEPS=(
 	# static analysis, pg_cron for the scheduling test
 	postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl clang libclang-rt-14-dev
 	cppcheck clang-tidy postgresql-15-cron
+	# pg_partman for the partitioned layout's test (test/scripts/partitioned.sh)
+	postgresql-15-partman
 	# make lint and make coverage: plpgsql_check (lint, PL/pgSQL profiler), gcovr
 	postgresql-15-plpgsql-check gcovr
 	# the PostgreSQL 17/18 chroots and the fresh-machine root

@@ -22,6 +22,17 @@ setup() {
 	fi
 }
 
+# apply_layout DB: with COWRIE_LAYOUT=range|sub|list|hash (test/suite.sh's
+# partitioned pass), the session_summaries a fixture just made in DB is
+# partitioned by test/lib/partition_sessions.sql (rows, indexes, owner kept);
+# without it, or with plain, nothing happens. A set-up step: call it as
+# `apply_layout DB; setup $? "..."`.
+apply_layout() {
+	case "${COWRIE_LAYOUT:-plain}" in plain | '') return 0 ;; esac
+	$PGBIN/psql -X -q -v ON_ERROR_STOP=1 -d "$1" -v partition_layout="$COWRIE_LAYOUT" \
+		-f test/lib/partition_sessions.sql >"$WORK/apply_layout.out" 2>&1 || { sed 's/^/# /' "$WORK/apply_layout.out"; return 1; }
+}
+
 # The snapshot columns of every session, as one checksum.
 SNAPSHOT_SUM="SELECT md5(string_agg(concat_ws('|', session_id, source_ip, snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at), ',' ORDER BY session_id)) FROM session_summaries"
 snapshot_sum() { $PSQL -At -d "$1" -c "$SNAPSHOT_SUM"; }

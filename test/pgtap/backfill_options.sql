@@ -8,6 +8,7 @@
 SET client_min_messages = warning;
 \set n 300
 \ir ../fixtures/cowrie_v15.sql
+\ir include/layout.sql
 SET cowrie_snapshot.defer_session_backfill = on;
 CREATE EXTENSION cowrie_snapshot;
 RESET cowrie_snapshot.defer_session_backfill;

@@ -7,6 +7,7 @@ SET client_min_messages = warning;
 \ir ../fixtures/cowrie_v15.sql
 \ir ../fixtures/upstream_v16.sql
 \ir ../fixtures/upstream_v17.sql
+\ir include/layout.sql
 \set ON_ERROR_STOP 1
 BEGIN;
 -- Text of timestamptz follows TimeZone: set it before the first reading.

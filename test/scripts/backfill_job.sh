@@ -18,6 +18,7 @@ q() { $PSQL -At -d "$1" -c "$2"; }
 
 $PSQL -d postgres -c 'CREATE DATABASE job_base' >/dev/null
 $PSQL -d job_base -v n=20000 -f test/fixtures/cowrie_v15.sql >/dev/null 2>&1
+apply_layout job_base; setup $? "session_summaries in the ${COWRIE_LAYOUT:-plain} layout"
 $PSQL -d job_base -c 'DROP SCHEMA fixture CASCADE' -c 'SET cowrie_snapshot.defer_session_backfill = on' \
 	-c 'CREATE EXTENSION cowrie_snapshot' >/dev/null 2>&1
 [ "$(q job_base "$NULLS")" = 20000 ]; setup $? "a deferred install leaves 20000 sessions to the backfill"

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/../.."
 for db in cl_base cl_serial cl_concurrent; do $PSQL -c "DROP DATABASE IF EXISTS $db" 2>/dev/null; done
 $PSQL -c 'CREATE DATABASE cl_base'
 $PSQL -d cl_base -v n=3000 -f test/fixtures/cowrie_v15.sql
+apply_layout cl_base; setup $? "session_summaries in the ${COWRIE_LAYOUT:-plain} layout"
 $PSQL -d cl_base -c "SET cowrie_snapshot.defer_session_backfill = on" -c 'CREATE EXTENSION cowrie_snapshot' 2>/dev/null
 $PSQL -d cl_base -c 'CREATE TABLE loader_ids AS SELECT row_number() OVER (ORDER BY session_id)::int AS k, session_id FROM session_summaries' \
 	-c 'ALTER TABLE loader_ids ADD PRIMARY KEY (k)'

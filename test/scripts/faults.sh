@@ -52,6 +52,7 @@ for db in $DBS; do $PSQL -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE
 $PSQL -d postgres -c 'CREATE DATABASE ft_big' -c 'CREATE DATABASE ft_small'
 $PSQL -d ft_big -v n=200000 -f test/fixtures/cowrie_v15.sql
 $PSQL -d ft_small -v n=20000 -f test/fixtures/cowrie_v15.sql
+apply_layout ft_big && apply_layout ft_small; setup $? "session_summaries in the ${COWRIE_LAYOUT:-plain} layout"
 # Vacuumed now, so that autovacuum, whose SHARE UPDATE EXCLUSIVE lock the
 # migration's SHARE lock waits for, does not pick the freshly loaded tables
 # during a lock_timeout test (seen on PostgreSQL 18: 55P03 at the LOCK).

@@ -6,3 +6,4 @@ SET client_min_messages = warning;
 \set n 0
 \set enrichment_type json
 \ir ../../fixtures/cowrie_v15.sql
+\ir layout.sql

@@ -7,6 +7,7 @@
 SET client_min_messages = warning;
 \set n 400
 \ir ../../fixtures/cowrie_v15.sql
+\ir layout.sql
 \set ON_ERROR_STOP 1
 -- Functions only; each block below migrates with ALTER EXTENSION ... UPDATE and rolls back.
 CREATE EXTENSION cowrie_snapshot VERSION '1.0';
