@@ -81,3 +81,24 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_check_layout() IS
 'Backfill internals (the migration uses it too): refuses (55000) a layout of session_summaries or of the inventories that the extension cannot write exactly';
+
+-- Which relation a batch names to read and write the rows of one heap: the
+-- heap itself (a partition read directly is one heap, as a tid needs), or,
+-- when the role may not use that partition directly (its owner changed only
+-- the partitioned table's owner, or was granted only on it), the partitioned
+-- table with the heap's tableoid in every condition: PostgreSQL's own rights
+-- through the parent, at the cost of probing each partition.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_heap_target(heap regclass, dry_run boolean) RETURNS regclass
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF pg_catalog.has_table_privilege(heap, 'SELECT')
+       AND (dry_run OR pg_catalog.has_table_privilege(heap, 'UPDATE')) THEN
+        RETURN heap;
+    END IF;
+    RETURN '@extschema@.session_summaries'::regclass;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_heap_target(regclass, boolean) IS
+'Backfill internals: the relation a batch reads and writes one heap''s rows through (the heap, or session_summaries when the role may not use the partition directly)';

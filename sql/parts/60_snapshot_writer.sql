@@ -2,7 +2,8 @@
 -- The snapshot writer: the one statement that writes session snapshots, for
 -- the migration (phase 4), the backfill's walk and its completion alike. It
 -- takes one heap of session_summaries (the table, or one of its partitions)
--- and rows of it by ctid, each with the IP to decide it with. Each distinct
+-- and rows of it by ctid, each with the IP to decide it with; it names the
+-- rows through cowrie_heap_target, always with the heap's tableoid. Each distinct
 -- IP is decided once through cowrie_session_snapshot (the rule, in C). Only
 -- rows the rule changes are locked (rows another transaction holds are
 -- skipped, their IPs reported) and written; a row that moved since it was
@@ -49,9 +50,10 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
+    target constant regclass := @extschema@.cowrie_heap_target(heap, dry_run);
     -- The rows as they are now, each with its decision and whether the rule
     -- changes it: what both the write and the dry run start from. Dynamic
-    -- only for the heap's name.
+    -- only for the relation's name.
     decided_rows constant text := pg_catalog.format($q$
         WITH w AS (SELECT u.tid, u.ip FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), pg_catalog.unnest($2::pg_catalog.text[])) u(tid, ip)),
         d AS MATERIALIZED (SELECT * FROM @extschema@.cowrie_decide_ips($2)),
@@ -67,7 +69,7 @@ DECLARE
             FROM %1$s s
             JOIN w ON w.tid = s.ctid
             JOIN d ON d.ip_key = COALESCE(w.ip, '')
-            WHERE s.ctid = ANY ($1))$q$, heap);
+            WHERE s.ctid = ANY ($1) AND s.tableoid = $3)$q$, target);
 BEGIN
     IF dry_run THEN
         -- Counts only: no lock, no write (a role that may only read can run it).
@@ -77,14 +79,14 @@ BEGIN
                     FROM (SELECT r.outcome, pg_catalog.count(*) AS n FROM r GROUP BY r.outcome) o),
                    '{}'::pg_catalog.text[]$q$
             INTO examined, written, skipped, outcomes, skipped_ips
-            USING tids, ips;
+            USING tids, ips, heap::oid;
         RETURN;
     END IF;
     EXECUTE decided_rows || pg_catalog.format($q$,
         -- Rows another transaction holds (the loader) are left to a later run.
         locked AS MATERIALIZED (
             SELECT s.ctid AS tid FROM %1$s s
-            WHERE s.ctid = ANY (ARRAY(SELECT r.tid FROM r WHERE r.changes))
+            WHERE s.ctid = ANY (ARRAY(SELECT r.tid FROM r WHERE r.changes)) AND s.tableoid = $3
             FOR NO KEY UPDATE SKIP LOCKED),
         written AS (
             UPDATE %1$s s SET
@@ -104,7 +106,7 @@ BEGIN
                 snapshot_ip_type = COALESCE(s.snapshot_ip_type, d.snapshot_ip_type),
                 enrichment_at = COALESCE(s.enrichment_at, @extschema@.cowrie_utc_as(s.enrichment_at, d.enrichment_at))
             FROM w JOIN d ON d.ip_key = COALESCE(w.ip, '')
-            WHERE s.ctid = ANY (ARRAY(SELECT l.tid FROM locked l)) AND w.tid = s.ctid
+            WHERE s.ctid = ANY (ARRAY(SELECT l.tid FROM locked l)) AND s.tableoid = $3 AND w.tid = s.ctid
             RETURNING 1),
         -- Pending sessions are remembered with their IP; decided ones forgotten.
         pending AS (
@@ -121,9 +123,9 @@ BEGIN
                (SELECT COALESCE(pg_catalog.jsonb_object_agg(o.outcome, o.n), '{}'::pg_catalog.jsonb)
                 FROM (SELECT r.outcome, pg_catalog.count(*) AS n FROM r GROUP BY r.outcome) o),
                ARRAY(SELECT DISTINCT r.ip FROM r
-                     WHERE r.changes AND r.ip IS NOT NULL AND r.tid NOT IN (SELECT l.tid FROM locked l))$q$, heap)
+                     WHERE r.changes AND r.ip IS NOT NULL AND r.tid NOT IN (SELECT l.tid FROM locked l))$q$, target)
         INTO examined, written, skipped, outcomes, skipped_ips
-        USING tids, ips;
+        USING tids, ips, heap::oid;
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_write_snapshots(regclass, tid[], text[], boolean) IS

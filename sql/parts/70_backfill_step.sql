@@ -41,7 +41,7 @@ BEGIN
         FROM (SELECT s.ctid AS tid, s.session_id::pg_catalog.text AS session_id,
                      @extschema@.cowrie_session_ip(s.source_ip::pg_catalog.text, s.enrichment) AS ip
               FROM %1$s s
-              WHERE s.ctid > $1 AND s.ctid < $2
+              WHERE s.tableoid = $5 AND s.ctid > $1 AND s.ctid < $2
                 AND ((NOT $4 AND s.snapshot_country IS NULL
                       AND NOT EXISTS (SELECT FROM @extschema@.cowrie_pending_sessions p
                                       WHERE p.session_id = s.session_id::pg_catalog.text))
@@ -51,9 +51,9 @@ BEGIN
                                  OR @extschema@.cowrie_normalize_ip(s.source_ip::pg_catalog.text)
                                     IS DISTINCT FROM s.source_ip::pg_catalog.text)))
               ORDER BY s.ctid
-              LIMIT $3) b$q$, heap)
+              LIMIT $3) b$q$, @extschema@.cowrie_heap_target(heap, dry_run))
         INTO tids, session_ids, ips, picked, last_tid
-        USING after, range_end, batch_size, wide;
+        USING after, range_end, batch_size, wide, heap::oid;
     IF picked > 0 THEN
         SELECT x.examined, x.written, x.skipped, x.outcomes INTO examined, written, skipped, outcomes
         FROM @extschema@.cowrie_write_snapshots(heap, tids, @extschema@.cowrie_batch_ips(session_ids, ips), dry_run) x;

@@ -40,12 +40,13 @@ BEGIN
             SELECT pg_catalog.array_agg(s.ctid), pg_catalog.array_agg(s.session_id::pg_catalog.text),
                    pg_catalog.array_agg(@extschema@.cowrie_session_ip(s.source_ip::pg_catalog.text, s.enrichment))
             FROM %1$s s
-            WHERE (s.source_ip::pg_catalog.text = ANY ($1)
+            WHERE s.tableoid = $3
+              AND ((s.source_ip::pg_catalog.text = ANY ($1)
                    AND (s.snapshot_country IS NULL OR s.snapshot_country::pg_catalog.text = 'XX' OR s.snapshot_asn IS NULL
                         OR s.snapshot_ip_type IS NULL OR s.enrichment_at IS NULL))
-               OR s.session_id::pg_catalog.text = ANY ($2)$q$, heap)
+                   OR s.session_id::pg_catalog.text = ANY ($2))$q$, @extschema@.cowrie_heap_target(heap, dry_run))
             INTO tids, session_ids, session_ips
-            USING ips, pending_ids;
+            USING ips, pending_ids, heap::oid;
         CONTINUE WHEN tids IS NULL;
         SELECT * INTO batch
         FROM @extschema@.cowrie_write_snapshots(heap, tids, @extschema@.cowrie_batch_ips(session_ids, session_ips), dry_run);

@@ -69,11 +69,14 @@ BEGIN
     heap_end := pg_catalog.format('(%s,0)', blocks)::tid;
     filenode := pg_catalog.pg_relation_filenode(heap);
     IF heap_rows IS NULL OR heap_rows <= 0 THEN
-        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', heap) INTO heap_rows;
+        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s s WHERE s.tableoid = $1', @extschema@.cowrie_heap_target(heap, true))
+            INTO heap_rows USING heap::oid;
     END IF;
     IF NOT wide THEN
         -- Through the index on snapshot_country (pending sessions included).
-        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s s WHERE s.snapshot_country IS NULL', heap) INTO eligible;
+        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s s WHERE s.tableoid = $1 AND s.snapshot_country IS NULL',
+                                  @extschema@.cowrie_heap_target(heap, true))
+            INTO eligible USING heap::oid;
         IF eligible = 0 THEN
             heap_end := '(0,0)';
         ELSIF eligible * 20 < heap_rows THEN
