@@ -39,6 +39,12 @@ BEGIN
         END LOOP;
         moved := moved || tbl::text;
     END LOOP;
+    -- The backfill's queue and pending sessions too: the application's role
+    -- owns its data (row-level security keeps every other role to its rights).
+    IF installer <> owner_oid THEN
+        EXECUTE pg_catalog.format('ALTER TABLE @extschema@.cowrie_inventory_queue OWNER TO %s', owner_name);
+        EXECUTE pg_catalog.format('ALTER TABLE @extschema@.cowrie_pending_sessions OWNER TO %s', owner_name);
+    END IF;
     -- A superuser's or member role's backfill batch runs as the owner through it.
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.cowrie_as_owner(pg_catalog.regclass, pg_catalog.regprocedure, pg_catalog.jsonb) TO %s',
                               owner_name);

@@ -143,11 +143,14 @@ for m in $MODES; do
 	q $m "SELECT cron.unschedule(${JOB[$m]:-0})" >/dev/null
 
 	at $m -d cron_direct -c "$command" 2>/dev/null
-	[ "$(at $m -At -d cron_direct -c 'SELECT count(*) FROM session_summaries WHERE snapshot_country IS NULL')" = 0 ] &&
+	[ "$(at $m -At -d cron_direct -c 'SELECT count(*) FROM session_summaries s WHERE snapshot_country IS NULL
+		AND NOT EXISTS (SELECT FROM cowrie_pending_sessions p WHERE p.session_id = s.session_id)')" = 0 ] &&
 		[ "$(at $m -At -d $DB -c "$SNAPSHOT_SUM")" = "$(at $m -At -d cron_direct -c "$SNAPSHOT_SUM")" ]
 	ok $? "$m: the scheduled run's snapshots equal those of a direct $command"
 	[ "$(q $m "SELECT snapshot_country FROM session_summaries WHERE session_id = 'cron-no-ip'")" = XX ]
 	ok $? "$m: the sessions the trigger left were filled too (no IP: XX)"
+	[ "$(q $m "SELECT ip FROM cowrie_pending_sessions WHERE session_id = 'cron-unenriched'")" = 11.22.33.44 ]
+	ok $? "$m: the session whose public IP has no inventory row waits for it, its IP recorded"
 done
 
 echo "1..$n"

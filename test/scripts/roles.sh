@@ -36,12 +36,14 @@ fingerprint() {
 	    SELECT format('rel %s %s owner=%s rls=%s/%s acl=%s', c.relname, c.relkind, c.relowner::regrole, c.relrowsecurity, c.relforcerowsecurity,
 	                  (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(c.relacl) a)) AS x
 	    FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'S', 'v', 'm')
+	      AND c.relname NOT IN ('cowrie_inventory_queue', 'cowrie_pending_sessions')   -- the extension's own, dropped with it
 	    UNION ALL
 	    SELECT format('col %s.%s acl=%s', c.relname, a.attname, (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(a.attacl) x))
 	    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = 'public'::regnamespace AND a.attacl IS NOT NULL
 	    UNION ALL
 	    SELECT format('policy %s.%s %s %s %s %s', polrelid::regclass, polname, polcmd, polroles::regrole[], pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid))
-	    FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE c.relnamespace = 'public'::regnamespace) s ORDER BY x"
+	    FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE c.relnamespace = 'public'::regnamespace
+	      AND c.relname NOT IN ('cowrie_inventory_queue', 'cowrie_pending_sessions')) s ORDER BY x"
 }
 nulls() { q "$1" "SELECT count(*) FILTER (WHERE matcher = 'cowrie-sensor-01') || ' ' || count(*) FILTER (WHERE matcher IS DISTINCT FROM 'cowrie-sensor-01') FROM session_summaries WHERE snapshot_country IS NULL"; }
 inventory_ip() { q "$1" "SELECT ip_address FROM ip_inventory WHERE geo_country ~ '^[A-WYZ][A-Z]$' AND NOT cowrie_ip_is_private(ip_address::text) ORDER BY ip_address OFFSET ${2:-0} LIMIT 1"; }
@@ -141,9 +143,8 @@ for mode in default deferred; do
 
 	# --- Privileges of the extension's functions ---
 	# Helpers: the migration's (DDL, ownership, disowning) and those taking
-	# SQL text are closed to PUBLIC. Those returning SQL text (*_sql) stay open:
-	# the backfill, which runs with its caller's rights, builds its statements
-	# with them; they take no SQL (nor any text) from their caller.
+	# SQL text are closed to PUBLIC. None returns SQL text for another to
+	# splice (1.2 had *_sql builders; 1.3 has none).
 	members="SELECT p.oid, p.proname, obj_description(p.oid, 'pg_proc') AS note, p.proargnames FROM pg_proc p
 	         JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 	         JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cowrie_snapshot'"
@@ -161,10 +162,9 @@ for mode in default deferred; do
 			[ "${count:-0}" -gt 0 ] && [ -z "$open" ]
 			ok $? "$m: none of the ${count:-0} $what is executable by a plain role${open:+; executable: $open}"
 		else
-			texty=$(q "$db" "SELECT string_agg(m.oid::regprocedure::text, ', ' ORDER BY 1) FROM ($members) m JOIN pg_proc p ON p.oid = m.oid
-			                 WHERE ($which) AND 'text'::regtype = ANY (p.proargtypes::oid[])")
-			[ "${count:-0}" -gt 0 ] && [ -z "$texty" ]
-			ok $? "$m: the ${count:-0} $what take no text from their caller${texty:+; do: $texty}"
+			named=$(q "$db" "SELECT string_agg(oid::regprocedure::text, ', ' ORDER BY 1) FROM ($members) m WHERE $which")
+			[ "${count:-0}" = 0 ]
+			ok $? "$m: no routine returns SQL text for another to splice (no $what)${named:+; found: $named}"
 		fi
 	done
 	closed=$(q "$db" "SELECT string_agg(f, ', ') FROM unnest(ARRAY['cowrie_snapshot_coverage()', 'cowrie_backfill(integer,integer,boolean,boolean)',
