@@ -75,13 +75,15 @@ ok $? "  the next run takes it and says done"
 bg rewrite job_rewrite -c "CALL cowrie_backfill_commit(20, batch_lock_timeout => '60s')"
 filled=$(POLL_DB=job_rewrite poll 60 "SELECT n FROM (SELECT count(*) AS n FROM session_summaries
 	WHERE snapshot_country IS NOT NULL) x WHERE n >= 2000")
-before=$(q job_rewrite "SELECT pg_relation_filenode('session_summaries')")
+# The filenodes of every heap (the table, or each partition in a partitioned layout).
+FILENODES="SELECT string_agg(pg_relation_filenode(h)::text, ',' ORDER BY h) FROM unnest(cowrie_session_heaps()) h"
+before=$(q job_rewrite "$FILENODES")
 $PSQL -d job_rewrite -c 'VACUUM FULL session_summaries' >/dev/null 2>&1
-after=$(q job_rewrite "SELECT pg_relation_filenode('session_summaries')")
+after=$(q job_rewrite "$FILENODES")
 [ -n "$filled" ] && [ "$filled" -lt 20000 ] && [ "$before" != "$after" ]
 ok $? "VACUUM FULL rewrote session_summaries mid-run ($filled of 20000 filled when it started)"
 bg_wait "$BG_PID" 120; ok $? "  the run completes"
-grep -q 'NOTICE:  00000: cowrie_backfill: session_summaries was rewritten during the run' "$WORK/rewrite.out"
+grep -qE 'NOTICE:  00000: cowrie_backfill: (session_summaries|partition .* of session_summaries) was rewritten during the run' "$WORK/rewrite.out"
 ok $? "  after a NOTICE that it reads the table again from its first block"
 grep -q 'cowrie_backfill: .*, done' "$WORK/rewrite.out" && [ "$(q job_rewrite "$NULLS")" = 0 ]
 ok $? "  its closing line says done, and no session is left"
