@@ -46,6 +46,10 @@ BEGIN
                    WHERE a.attrelid = '@extschema@.session_summaries'::pg_catalog.regclass AND a.attname = 'enrichment')
                   = 'pg_catalog.json'::pg_catalog.regtype
              THEN 'NOT @extschema@.cowrie_json_fits_jsonb(enrichment)' ELSE 'false' END);
+    -- Phase 4 finds each session's facts by session_id. Built before any
+    -- update of the table: an index built after one is not usable in the
+    -- transaction that built it (its broken HOT chains).
+    CREATE INDEX ON pg_temp.cowrie_migrate_facts (session_id);
     UPDATE pg_temp.cowrie_migrate_facts f SET ip = r.ip
     FROM @extschema@.cowrie_raw_event_ips(ARRAY(SELECT x.session_id::pg_catalog.text FROM pg_temp.cowrie_migrate_facts x
                                                 WHERE x.ip IS NULL)) r

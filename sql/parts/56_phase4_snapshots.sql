@@ -123,7 +123,6 @@ BEGIN
         END IF;
         -- Each heap in ranges of about 10,000 rows, each session written once
         -- with the IP read before phase 1 (the table is locked: no row moves).
-        CREATE INDEX ON pg_temp.cowrie_migrate_facts (session_id);
         FOREACH heap IN ARRAY @extschema@.cowrie_session_heaps() LOOP
             SELECT * INTO plan FROM @extschema@.cowrie_backfill_heap_plan(heap, 10000, true);
             after := '(0,0)';
@@ -137,7 +136,7 @@ BEGIN
                                         WHERE f0.session_id = s.session_id LIMIT 1) f$q$, heap)
                     INTO tids, ips USING after, range_end;
                 IF tids IS NOT NULL THEN
-                    SELECT * INTO batch FROM @extschema@.cowrie_write_snapshots(heap, tids, ips, false);
+                    SELECT * INTO batch FROM @extschema@.cowrie_write_snapshots(heap, tids, ips, false, false);
                     filled := filled + batch.written;
                 END IF;
                 after := range_end;

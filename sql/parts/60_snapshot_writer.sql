@@ -44,6 +44,7 @@ COMMENT ON FUNCTION @extschema@.cowrie_decide_ips(text[]) IS
 'Backfill internals: the snapshot rule''s decision for each distinct IP of a batch, with its inventory row';
 
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_write_snapshots(heap regclass, tids tid[], ips text[], dry_run boolean,
+                                                            lock_rows boolean,
                                                             OUT examined bigint, OUT written bigint, OUT skipped bigint,
                                                             OUT outcomes jsonb, OUT skipped_ips text[])
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -82,12 +83,13 @@ BEGIN
             USING tids, ips, heap::oid;
         RETURN;
     END IF;
+    -- lock_rows: rows another transaction holds (the loader) are left to a
+    -- later run. The migration, which holds the table itself, locks none.
     EXECUTE decided_rows || pg_catalog.format($q$,
-        -- Rows another transaction holds (the loader) are left to a later run.
         locked AS MATERIALIZED (
             SELECT s.ctid AS tid FROM %1$s s
             WHERE s.ctid = ANY (ARRAY(SELECT r.tid FROM r WHERE r.changes)) AND s.tableoid = $3
-            FOR NO KEY UPDATE SKIP LOCKED),
+            %2$s),
         written AS (
             UPDATE %1$s s SET
                 -- A stored source_ip that is not the canonical IP (upstream kept
@@ -123,10 +125,11 @@ BEGIN
                (SELECT COALESCE(pg_catalog.jsonb_object_agg(o.outcome, o.n), '{}'::pg_catalog.jsonb)
                 FROM (SELECT r.outcome, pg_catalog.count(*) AS n FROM r GROUP BY r.outcome) o),
                ARRAY(SELECT DISTINCT r.ip FROM r
-                     WHERE r.changes AND r.ip IS NOT NULL AND r.tid NOT IN (SELECT l.tid FROM locked l))$q$, target)
+                     WHERE r.changes AND r.ip IS NOT NULL AND r.tid NOT IN (SELECT l.tid FROM locked l))$q$,
+        target, CASE WHEN lock_rows THEN 'FOR NO KEY UPDATE SKIP LOCKED' ELSE '' END)
         INTO examined, written, skipped, outcomes, skipped_ips
         USING tids, ips, heap::oid;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_write_snapshots(regclass, tid[], text[], boolean) IS
+COMMENT ON FUNCTION @extschema@.cowrie_write_snapshots(regclass, tid[], text[], boolean, boolean) IS
 'Backfill internals: decides and writes the snapshots of these rows of one heap of session_summaries (by ctid, each with its IP); returns the rows examined, written, and skipped because another transaction held them, the outcomes, and the skipped rows'' IPs';

@@ -56,7 +56,7 @@ BEGIN
         USING after, range_end, batch_size, wide, heap::oid;
     IF picked > 0 THEN
         SELECT x.examined, x.written, x.skipped, x.outcomes INTO examined, written, skipped, outcomes
-        FROM @extschema@.cowrie_write_snapshots(heap, tids, @extschema@.cowrie_batch_ips(session_ids, ips), dry_run) x;
+        FROM @extschema@.cowrie_write_snapshots(heap, tids, @extschema@.cowrie_batch_ips(session_ids, ips), dry_run, true) x;
     ELSE
         examined := 0;
         written := 0;

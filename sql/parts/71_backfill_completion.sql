@@ -49,7 +49,7 @@ BEGIN
             USING ips, pending_ids, heap::oid;
         CONTINUE WHEN tids IS NULL;
         SELECT * INTO batch
-        FROM @extschema@.cowrie_write_snapshots(heap, tids, @extschema@.cowrie_batch_ips(session_ids, session_ips), dry_run);
+        FROM @extschema@.cowrie_write_snapshots(heap, tids, @extschema@.cowrie_batch_ips(session_ids, session_ips), dry_run, true);
         examined := examined + batch.examined;
         written := written + batch.written;
         outcomes := @extschema@.cowrie_backfill_add_outcomes(outcomes, batch.outcomes);

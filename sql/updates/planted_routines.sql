@@ -93,7 +93,7 @@ BEGIN
         'cowrie_utc(timestamp without time zone)',
         'cowrie_utc_as(timestamp with time zone, timestamp with time zone)',
         'cowrie_utc_as(timestamp without time zone, timestamp with time zone)',
-        'cowrie_write_snapshots(regclass, tid[], text[], boolean)'
+        'cowrie_write_snapshots(regclass, tid[], text[], boolean, boolean)'
         -- routines of the current version: end
     ]::pg_catalog.text[]) AS sig
     JOIN pg_catalog.pg_proc p
