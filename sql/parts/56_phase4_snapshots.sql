@@ -145,6 +145,11 @@ BEGIN
         counts := counts || pg_catalog.jsonb_build_object('sessions_filled', filled)
             || CASE WHEN defer THEN '{"sessions_deferred": true}'::jsonb ELSE '{}' END;
     END IF;
+    -- The IPs this transaction queued so far (phase 3 filling the inventory)
+    -- are decided: by the writes above, or by the first run's walk (deferred).
+    -- Their queued_at is this transaction's now(); an enricher's entry keeps
+    -- its own. Phase 5's orphan rows, queued later, stay for the first run.
+    DELETE FROM @extschema@.cowrie_inventory_queue q WHERE q.queued_at = pg_catalog.now() AND q.ip <> '*';
     PERFORM @extschema@.cowrie_migrate_session_indexes();
     -- Statistics for the new tables, and for the new columns once they hold
     -- values (deferred, they are all NULL until the backfill).

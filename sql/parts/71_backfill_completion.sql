@@ -17,6 +17,9 @@ AS $fn$
 DECLARE
     ips text[];
     pending_ids text[];
+    country_ips text[];
+    asn_ips text[];
+    type_ips text[];
     heap regclass;
     tids tid[];
     session_ids text[];
@@ -35,6 +38,14 @@ BEGIN
     END IF;
     next_ip := ips[pg_catalog.cardinality(ips)];
     pending_ids := ARRAY(SELECT p.session_id FROM @extschema@.cowrie_pending_sessions p WHERE p.ip = ANY (ips));
+    -- Which IPs now give what, so that only sessions the rule can add to are
+    -- taken (the writer decides each row again): a country for an 'XX', an
+    -- ASN, a type. A NULL country is always taken.
+    SELECT COALESCE(pg_catalog.array_agg(d.ip_key) FILTER (WHERE d.outcome = 'enriched'), '{}'),
+           COALESCE(pg_catalog.array_agg(d.ip_key) FILTER (WHERE d.snapshot_asn IS NOT NULL), '{}'),
+           COALESCE(pg_catalog.array_agg(d.ip_key) FILTER (WHERE d.snapshot_ip_type IS NOT NULL), '{}')
+      INTO country_ips, asn_ips, type_ips
+    FROM @extschema@.cowrie_decide_ips(ips) d;
     FOREACH heap IN ARRAY heaps LOOP
         EXECUTE pg_catalog.format($q$
             SELECT pg_catalog.array_agg(s.ctid), pg_catalog.array_agg(s.session_id::pg_catalog.text),
@@ -42,11 +53,13 @@ BEGIN
             FROM %1$s s
             WHERE s.tableoid = $3
               AND ((s.source_ip::pg_catalog.text = ANY ($1)
-                   AND (s.snapshot_country IS NULL OR s.snapshot_country::pg_catalog.text = 'XX' OR s.snapshot_asn IS NULL
-                        OR s.snapshot_ip_type IS NULL OR s.enrichment_at IS NULL))
+                    AND (s.snapshot_country IS NULL
+                         OR (s.snapshot_country::pg_catalog.text = 'XX' AND s.source_ip::pg_catalog.text = ANY ($4))
+                         OR (s.snapshot_asn IS NULL AND s.source_ip::pg_catalog.text = ANY ($5))
+                         OR (s.snapshot_ip_type IS NULL AND s.source_ip::pg_catalog.text = ANY ($6))))
                    OR s.session_id::pg_catalog.text = ANY ($2))$q$, @extschema@.cowrie_heap_target(heap, dry_run))
             INTO tids, session_ids, session_ips
-            USING ips, pending_ids, heap::oid;
+            USING ips, pending_ids, heap::oid, country_ips, asn_ips, type_ips;
         CONTINUE WHEN tids IS NULL;
         SELECT * INTO batch
         FROM @extschema@.cowrie_write_snapshots(heap, tids, @extschema@.cowrie_batch_ips(session_ids, session_ips), dry_run, true);
