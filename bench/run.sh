@@ -24,6 +24,7 @@
 #   CLIENT_LOOP_MAX   largest size at which the client-loop peer runs (default 1000000);
 #                     above it the peer is reported as not run
 #   BENCH_PORT        port of the throwaway cluster's unix socket (default 55497)
+#   BENCH_DIR         directory of the throwaway cluster (default /tmp/cowrie_bench_$BENCH_PORT)
 #   BENCH             all (default), scale, lookup_memory, scheduled, backfill_v16, road or write_once
 #   DOC_BYTES         pad each session document to about this many bytes (default: unpadded,
 #                     about 1.5 KB; production's are about 5 KB)
@@ -44,7 +45,7 @@ export BENCH=${BENCH:-all}
 export N=${N:-1000000} RUNS=${RUNS:-3}
 export SCALE_BASE=${SCALE_BASE:-100000} CLIENT_LOOP_MAX=${CLIENT_LOOP_MAX:-1000000}
 BENCH_PORT=${BENCH_PORT:-55497}
-BENCH_DIR=/tmp/cowrie_bench_$BENCH_PORT
+BENCH_DIR=${BENCH_DIR:-/tmp/cowrie_bench_$BENCH_PORT}
 
 echo "== building and installing the extension (PG_CONFIG=$PG_CONFIG)"
 make -s PG_CONFIG="$PG_CONFIG" >/dev/null
