@@ -11,6 +11,9 @@
 #                                          (only the migration and the backfill, at N alone: production's shape)
 #   BENCH=backfill_v16 N=100000 bash bench/run.sh
 #                                          (only the backfill on upstream's v16 state)
+#   BENCH=partitioned N=100000 DOC_BYTES=5000 bash bench/run.sh
+#                                          (the backfill on the same v15 rows in a plain and in a
+#                                           partitioned session_summaries, side by side)
 #   BENCH=write_once N=100000 DOC_BYTES=5000 bash bench/run.sh
 #                                          (the default-mode write: UPDATE of every row or table rewrite)
 #   BENCH=road N=100000 DOC_BYTES=5000 bash bench/run.sh
@@ -25,7 +28,7 @@
 #                     above it the peer is reported as not run
 #   BENCH_PORT        port of the throwaway cluster's unix socket (default 55497)
 #   BENCH_DIR         directory of the throwaway cluster (default /tmp/cowrie_bench_$BENCH_PORT)
-#   BENCH             all (default), scale, lookup_memory, scheduled, backfill_v16, road or write_once
+#   BENCH             all (default), scale, lookup_memory, scheduled, backfill_v16, road, partitioned or write_once
 #   DOC_BYTES         pad each session document to about this many bytes (default: unpadded,
 #                     about 1.5 KB; production's are about 5 KB)
 #   LOOKUP_MEMORY_IPS distinct IPs in the lookup memory benchmark's array (default 1000000)
