@@ -11,6 +11,9 @@
 #                                          (only the migration and the backfill, at N alone: production's shape)
 #   BENCH=backfill_v16 N=100000 bash bench/run.sh
 #                                          (only the backfill on upstream's v16 state)
+#   BENCH=partitioned N=100000 DOC_BYTES=5000 bash bench/run.sh
+#                                          (the backfill on the same v15 rows in a plain and in a
+#                                           partitioned session_summaries, side by side)
 #   BENCH=write_once N=100000 DOC_BYTES=5000 bash bench/run.sh
 #                                          (the default-mode write: UPDATE of every row or table rewrite)
 #   BENCH=road N=100000 DOC_BYTES=5000 bash bench/run.sh
@@ -24,7 +27,8 @@
 #   CLIENT_LOOP_MAX   largest size at which the client-loop peer runs (default 1000000);
 #                     above it the peer is reported as not run
 #   BENCH_PORT        port of the throwaway cluster's unix socket (default 55497)
-#   BENCH             all (default), scale, lookup_memory, scheduled, backfill_v16, road or write_once
+#   BENCH_DIR         directory of the throwaway cluster (default /tmp/cowrie_bench_$BENCH_PORT)
+#   BENCH             all (default), scale, lookup_memory, scheduled, backfill_v16, road, partitioned or write_once
 #   DOC_BYTES         pad each session document to about this many bytes (default: unpadded,
 #                     about 1.5 KB; production's are about 5 KB)
 #   LOOKUP_MEMORY_IPS distinct IPs in the lookup memory benchmark's array (default 1000000)
@@ -44,7 +48,7 @@ export BENCH=${BENCH:-all}
 export N=${N:-1000000} RUNS=${RUNS:-3}
 export SCALE_BASE=${SCALE_BASE:-100000} CLIENT_LOOP_MAX=${CLIENT_LOOP_MAX:-1000000}
 BENCH_PORT=${BENCH_PORT:-55497}
-BENCH_DIR=/tmp/cowrie_bench_$BENCH_PORT
+BENCH_DIR=${BENCH_DIR:-/tmp/cowrie_bench_$BENCH_PORT}
 
 echo "== building and installing the extension (PG_CONFIG=$PG_CONFIG)"
 make -s PG_CONFIG="$PG_CONFIG" >/dev/null
