@@ -5,7 +5,7 @@
 # default mode whose inventory is then classified as upstream's cascade
 # enricher writes it (ADR-009) and whose ASNs are named as cowrie-enrich-asn
 # names them, followed by one ordinary backfill run and VACUUM ANALYZE.
-# Then what the two indexes of 1.3 cost: their build in the migration, a
+# Then what the three indexes 1.3 adds cost: their build in the migration, a
 # loader's INSERT of 20,000 sessions, and the backfill's writing of 20,000.
 #
 #   N=100000 RUNS=5 bash bench/queries.sh
@@ -13,7 +13,7 @@
 #
 # Medians of RUNS, after one warm-up round; the ways of a class alternate in
 # order from round to round. The costs: medians of COST_RUNS (default 9; a
-# shared machine's noise is larger than two index insertions a row). Durable settings as bench/run.sh, autovacuum off.
+# shared machine's noise is larger than three index insertions a row). Durable settings as bench/run.sh, autovacuum off.
 # Prints a markdown report; BENCH_PORT (default 56220) and BENCH_DIR choose
 # the throwaway cluster.
 set -euo pipefail
@@ -22,6 +22,9 @@ cd "$(dirname "$0")/.."
 N=${N:-100000} RUNS=${RUNS:-5} DOC_BYTES=${DOC_BYTES:-0} COST_RUNS=${COST_RUNS:-9}
 PORT=${BENCH_PORT:-56220} DIR=${BENCH_DIR:-/tmp/cowrie_queries_$PORT}
 OUT=$(mktemp -d)
+# The indexes 1.3 adds for snapshot queries.
+NEW_INDEXES="ix_session_summaries_snapshot_ip_type idx_session_snapshot_cluster idx_session_snapshot_country_first_event"
+NEW_INDEXES_COMMA=${NEW_INDEXES// /, }
 make -s PG_CONFIG="$PG_CONFIG" >/dev/null && make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 trap 'cluster_stop; rm -rf "$OUT"' EXIT
 cluster_start "$DIR" "$PORT" fsync=on synchronous_commit=on full_page_writes=on shared_buffers=1GB \
@@ -39,7 +42,7 @@ psql_db -c 'SET client_min_messages = warning' -f test/pgtap/include/classify_in
 	-c 'SELECT cowrie_backfill(1000)' >/dev/null
 # The migration's cost of each new index: its build, on the filled table.
 declare -A build
-for ix in ix_session_summaries_snapshot_ip_type idx_session_snapshot_cluster; do
+for ix in $NEW_INDEXES; do
 	def=$(psql_db -At -c "SELECT pg_get_indexdef('$ix'::regclass)")
 	build[$ix]=$(psql_db -c "DROP INDEX $ix" -c '\timing on' -c "$def" | ms)
 done
@@ -62,27 +65,14 @@ mapfile -t lines < <(grep -v '^--' bench/queries/queries.sql | grep .)
 } >"$OUT/run.sql"
 psql_db -f "$OUT/run.sql" >"$OUT/times.txt"
 
-# One more index the filter could use: what it would give (timed alone, then dropped).
-{
-	echo '\set country '"$country"; echo "\\set month $month"; echo '\o /dev/null'
-	echo 'CREATE INDEX bench_country_first_event ON session_summaries (snapshot_country, first_event_at);'
-	echo 'VACUUM ANALYZE session_summaries;'
-	echo '\timing on'
-	for ((r = 0; r <= RUNS; r++)); do
-		echo "\\echo Q $r filter_country_month snapshot+index"; grep '^filter_country_month|snapshot|' bench/queries/queries.sql | cut -d'|' -f3- | sed 's/$/;/'
-	done
-	echo '\timing off'; echo 'DROP INDEX bench_country_first_event;'
-} >"$OUT/extra.sql"
-psql_db -f "$OUT/extra.sql" >>"$OUT/times.txt"
-
-# Ingestion and backfill with and without the two indexes, alternating, each
+# Ingestion and backfill with and without the three indexes, alternating, each
 # in a rolled-back transaction, after a VACUUM (the dead rows of the last
 # one) and a CHECKPOINT (as many full-page images for each).
 cost_sql() { # $1 with|without, $2 insert|backfill
 	echo 'VACUUM session_summaries;'
 	echo 'CHECKPOINT;'
 	echo 'BEGIN;'
-	[ "$1" = without ] && echo 'DROP INDEX ix_session_summaries_snapshot_ip_type, idx_session_snapshot_cluster;'
+	[ "$1" = without ] && echo "DROP INDEX $NEW_INDEXES_COMMA;"
 	if [ "$2" = insert ]; then
 		echo "CREATE TEMP TABLE batch AS SELECT * FROM session_summaries WHERE snapshot_country <> 'XX' ORDER BY session_id LIMIT 20000;"
 		echo "UPDATE batch SET session_id = 'n' || session_id, snapshot_ip_type = NULL, enrichment_at = NULL;"
@@ -133,18 +123,15 @@ for c in classes:
     s, j, d = (statistics.median(med[(c, w)]) for w in ('snapshot', 'join', 'documents'))
     print(f'| {c} | {s:.1f} | {j:.1f} | {d:.1f} | {j/s:.1f}x | {d/s:.1f}x |')
 print()
-x = statistics.median(med[('filter_country_month', 'snapshot+index')])
-print(f'filter_country_month from the snapshot with an index on (snapshot_country, first_event_at): {x:.1f} ms '
-      f'({statistics.median(med[("filter_country_month", "join")]) / x:.1f}x the JOIN); not created by the migration')
-print()
+
 c = collect(sys.argv[2], 'C')
-print(f'| 20,000 sessions (medians of $COST_RUNS) | with the two indexes | without | cost |')
+print(f'| 20,000 sessions (medians of $COST_RUNS) | with the three indexes | without | cost |')
 print('|---|---|---|---|')
 for what in ('insert', 'backfill'):
     w, wo = statistics.median(c[('with', what)]), statistics.median(c[('without', what)])
     print(f'| {"loader INSERT (country and ASN written, type by the trigger)" if what == "insert" else "cowrie_backfill(1000) writing them"} | {w:.0f} ms | {wo:.0f} ms | {w - wo:+.0f} ms ({(w / wo - 1) * 100:+.0f}%) |')
 print()
-print('migration: CREATE EXTENSION (default mode) $migrate_ms ms; index builds: ix_session_summaries_snapshot_ip_type ${build[ix_session_summaries_snapshot_ip_type]} ms, idx_session_snapshot_cluster ${build[idx_session_snapshot_cluster]} ms')
+print('migration: CREATE EXTENSION (default mode) $migrate_ms ms; index builds: ' + ', '.join(x.replace('=', ' ') + ' ms' for x in '$(for ix in $NEW_INDEXES; do printf '%s=%s ' $ix ${build[$ix]}; done)'.split()))
 PY
-"$PGBIN/psql" -X -At -d cowrie -c "SELECT 'sizes: table ' || pg_size_pretty(pg_table_size('session_summaries')) || ', ix_session_summaries_snapshot_ip_type ' || pg_size_pretty(pg_relation_size('ix_session_summaries_snapshot_ip_type')) || ', idx_session_snapshot_cluster ' || pg_size_pretty(pg_relation_size('idx_session_snapshot_cluster')) || '; ' || version()"
+"$PGBIN/psql" -X -At -d cowrie -c "SELECT 'sizes: table ' || pg_size_pretty(pg_table_size('session_summaries')) || ', ' || (SELECT string_agg(i || ' ' || pg_size_pretty(pg_relation_size(i::regclass)), ', ') FROM unnest(string_to_array('$NEW_INDEXES', ' ')) i) || '; ' || version()"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"

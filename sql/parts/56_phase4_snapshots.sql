@@ -82,6 +82,9 @@ BEGIN
     -- ASN x country x type clusters: an index-only scan instead of the heap.
     PERFORM @extschema@.cowrie_create_index('idx_session_snapshot_cluster', '@extschema@.session_summaries',
         'USING btree (snapshot_asn, snapshot_country, snapshot_ip_type)');
+    -- One country in a time range (ADR-007's snapshot filter).
+    PERFORM @extschema@.cowrie_create_index('idx_session_snapshot_country_first_event', '@extschema@.session_summaries',
+        'USING btree (snapshot_country, first_event_at)');
     -- The backfill's completion finds sessions without a type or an ASN by IP (71_backfill_completion.sql).
     PERFORM @extschema@.cowrie_create_index('idx_session_source_ip_no_type', '@extschema@.session_summaries',
         'USING btree (source_ip) WHERE (snapshot_ip_type IS NULL)');
