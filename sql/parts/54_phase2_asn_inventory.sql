@@ -10,7 +10,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     inserted bigint;
-    relaxed bigint := 0;
+    relaxed boolean := false;
 BEGIN
     IF pg_catalog.to_regclass('@extschema@.asn_inventory') IS NULL THEN
         -- rir_registry, not the migration's `registry`: it is what upstream's code writes.
@@ -45,7 +45,7 @@ BEGIN
             DROP CONSTRAINT asn_inventory_organization_country_check,
             ADD CONSTRAINT asn_inventory_organization_country_check
                 CHECK (organization_country IS NULL OR organization_country::text ~ '^[A-Za-z]{2}$');
-        relaxed := 1;
+        relaxed := true;
     END IF;
     PERFORM @extschema@.cowrie_create_index('idx_asn_org_name', '@extschema@.asn_inventory', 'USING btree (organization_name)');
     PERFORM @extschema@.cowrie_create_index('idx_asn_type', '@extschema@.asn_inventory', 'USING btree (asn_type)');
@@ -69,7 +69,7 @@ BEGIN
     ON CONFLICT (asn_number) DO NOTHING;
     GET DIAGNOSTICS inserted = ROW_COUNT;
     RETURN pg_catalog.jsonb_build_object('asn_inventory_inserted', inserted)
-        || CASE WHEN relaxed > 0 THEN '{"asn_country_check_relaxed": 1}'::jsonb ELSE '{}' END;
+        || CASE WHEN relaxed THEN '{"asn_country_check_relaxed": 1}'::jsonb ELSE '{}' END;
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_migrate_phase2_asn_inventory() IS 'Internal: v16 phase 2 (asn_inventory)';
