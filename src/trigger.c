@@ -5,8 +5,8 @@
  * so upstream's ON CONFLICT ... COALESCE upsert keeps its meaning; a value
  * the rule can never produce counts as absent. Outcomes that enrichment may
  * still change (public IP not yet in the inventory, or without a country)
- * are left NULL for cowrie_backfill to decide later. Rows whose snapshot is
- * already valid return at once.
+ * are left NULL for cowrie_backfill to decide later. Rows whose snapshot
+ * columns all hold valid values return at once.
  */
 #include "postgres.h"
 
