@@ -5,8 +5,8 @@
  * so upstream's ON CONFLICT ... COALESCE upsert keeps its meaning; a value
  * the rule can never produce counts as absent. Outcomes that enrichment may
  * still change (public IP not yet in the inventory, or without a country)
- * are left NULL for cowrie_backfill to decide later. Rows whose snapshot is
- * already valid return at once.
+ * are left NULL for cowrie_backfill to decide later. Rows whose snapshot
+ * columns all hold valid values return at once.
  */
 #include "postgres.h"
 
@@ -338,6 +338,15 @@ fetch_inventory(Relation sessions, Oid function, text *ip, cowrie_inventory_row 
 	}
 }
 
+static bool
+column_null(HeapTuple tup, TupleDesc desc, int attnum)
+{
+	bool		isnull;
+
+	(void) SPI_getbinval(tup, desc, attnum, &isnull);
+	return isnull;
+}
+
 Datum
 cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
 {
@@ -379,17 +388,19 @@ cowrie_session_snapshot_trigger(PG_FUNCTION_ARGS)
 	 * A value the rule can never produce (a country that is not two letters
 	 * A-Z, such as upstream's '', or the JSON text of a type list) counts as
 	 * absent: the rule computes it as if the loader had left it NULL. A
-	 * valid value is never overwritten. Rows with a valid snapshot (most of a
-	 * loader's upserts) return here, after two column lookups.
+	 * valid value is never overwritten. Rows whose snapshot columns all hold
+	 * values return here. A written country does not end it: upstream's
+	 * loader always writes one, and reads types from SPUR only.
 	 */
 	country_absent = !valid_text(tup, desc, cols.snapshot_country, cowrie_country_code_valid, &country_null);
 	type_absent = !valid_text(tup, desc, cols.snapshot_ip_type, cowrie_ip_type_valid, &type_null);
-	if (!country_absent && (type_null || !type_absent))
+	cols.snapshot_asn = column(desc, rel, &asn_rule);
+	cols.enrichment_at = column(desc, rel, &enrichment_at_rule);
+	if (!country_absent && !type_absent && !column_null(tup, desc, cols.snapshot_asn) &&
+		!column_null(tup, desc, cols.enrichment_at))
 		return PointerGetDatum(tup);
 	cols.source_ip = column(desc, rel, &source_ip_rule);
 	cols.enrichment = column(desc, rel, &enrichment_rule);
-	cols.snapshot_asn = column(desc, rel, &asn_rule);
-	cols.enrichment_at = column(desc, rel, &enrichment_at_rule);
 
 	SPI_connect();
 	ip = session_ip(tup, desc, &cols);

@@ -16,7 +16,7 @@ CREATE OR REPLACE FUNCTION @extschema@.cowrie_ip_type_priority(ip_type text) RET
 AS 'MODULE_PATHNAME', 'cowrie_ip_type_priority_sql'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cowrie_ip_type_priority(text) IS
-'VPN 1, TOR 2, PROXY 3, DATACENTER 4, RESIDENTIAL 5, MOBILE 6, anything else 99 (case-insensitive, trimmed)';
+'VPN 1, TOR 2, PROXY 3, DATACENTER 4, RESIDENTIAL 5, MOBILE 6 (upstream''s loader), CLOUD 7 (ADR-009''s classification), anything else 99 (case-insensitive, trimmed)';
 
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_primary_ip_type(ip_types text[]) RETURNS text
 AS 'MODULE_PATHNAME', 'cowrie_primary_ip_type'

@@ -21,7 +21,7 @@ CREATE OR REPLACE FUNCTION @extschema@.cowrie_ip_types(spur jsonb) RETURNS text[
 AS 'MODULE_PATHNAME', 'cowrie_ip_types_jsonb'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 20;
 COMMENT ON FUNCTION @extschema@.cowrie_ip_types(jsonb) IS
-'IP types a SPUR payload (or an enrichment document holding one) carries: upper case, de-duplicated, in priority order; {} when none';
+'IP types a SPUR payload (or an enrichment document holding one) carries, else the type of ADR-009''s ip_classification.ip_type (tor, cloud, datacenter, residential): upper case, de-duplicated, in priority order; {} when none';
 
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_ip_types(spur json) RETURNS text[]
 AS 'MODULE_PATHNAME', 'cowrie_ip_types_json'

@@ -10,14 +10,16 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     inserted bigint;
+    relaxed boolean := false;
 BEGIN
     IF pg_catalog.to_regclass('@extschema@.asn_inventory') IS NULL THEN
         -- rir_registry, not the migration's `registry`: it is what upstream's code writes.
         CREATE TABLE @extschema@.asn_inventory (
             asn_number integer NOT NULL PRIMARY KEY CHECK (asn_number > 0),
             organization_name text,
+            -- Either case: cowrie-enrich-asn writes the code as it gets it (`us`).
             organization_country varchar(2)
-                CHECK (organization_country IS NULL OR organization_country::text ~ '^[A-Z]{2}$'),
+                CHECK (organization_country IS NULL OR organization_country::text ~ '^[A-Za-z]{2}$'),
             rir_registry varchar(10),
             asn_type text,
             is_known_hosting boolean DEFAULT false,
@@ -30,6 +32,20 @@ BEGIN
             enrichment_updated_at timestamptz,
             created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
             updated_at timestamptz NOT NULL DEFAULT pg_catalog.now());
+    END IF;
+    -- 1.2 and upstream's v16 DDL checked '^[A-Z]{2}$', which rejects every
+    -- run of cowrie-enrich-asn that meets a lower-case code: that exact check
+    -- becomes the one above (a superset, so the rows already there pass).
+    IF EXISTS (SELECT FROM pg_catalog.pg_constraint
+               WHERE conrelid = '@extschema@.asn_inventory'::regclass AND contype = 'c'
+                 AND conname = 'asn_inventory_organization_country_check'
+                 AND pg_catalog.pg_get_constraintdef(oid) IN (
+                     'CHECK (((organization_country IS NULL) OR ((organization_country)::text ~ ''^[A-Z]{2}$''::text)))')) THEN
+        ALTER TABLE @extschema@.asn_inventory
+            DROP CONSTRAINT asn_inventory_organization_country_check,
+            ADD CONSTRAINT asn_inventory_organization_country_check
+                CHECK (organization_country IS NULL OR organization_country::text ~ '^[A-Za-z]{2}$');
+        relaxed := true;
     END IF;
     PERFORM @extschema@.cowrie_create_index('idx_asn_org_name', '@extschema@.asn_inventory', 'USING btree (organization_name)');
     PERFORM @extschema@.cowrie_create_index('idx_asn_type', '@extschema@.asn_inventory', 'USING btree (asn_type)');
@@ -52,7 +68,8 @@ BEGIN
     JOIN @extschema@.session_summaries s ON s.session_id = latest.session_id
     ON CONFLICT (asn_number) DO NOTHING;
     GET DIAGNOSTICS inserted = ROW_COUNT;
-    RETURN pg_catalog.jsonb_build_object('asn_inventory_inserted', inserted);
+    RETURN pg_catalog.jsonb_build_object('asn_inventory_inserted', inserted)
+        || CASE WHEN relaxed THEN '{"asn_country_check_relaxed": 1}'::jsonb ELSE '{}' END;
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_migrate_phase2_asn_inventory() IS 'Internal: v16 phase 2 (asn_inventory)';

@@ -74,6 +74,17 @@ BEGIN
     PERFORM @extschema@.cowrie_create_index('idx_session_snapshot_country', '@extschema@.session_summaries', 'USING btree (snapshot_country)');
     PERFORM @extschema@.cowrie_create_index('idx_session_first_event_brin', '@extschema@.session_summaries', 'USING brin (first_event_at)');
     PERFORM @extschema@.cowrie_create_index('idx_session_last_event_brin', '@extschema@.session_summaries', 'USING brin (last_event_at)');
+    -- Snapshot queries (BENCHMARKS.md, "Snapshot queries against the JOIN"):
+    -- the type mix reads this one alone; upstream's model declares it under
+    -- this name, so a table upstream's create_all made keeps its own.
+    PERFORM @extschema@.cowrie_create_index('ix_session_summaries_snapshot_ip_type', '@extschema@.session_summaries',
+        'USING btree (snapshot_ip_type)');
+    -- ASN x country x type clusters: an index-only scan instead of the heap.
+    PERFORM @extschema@.cowrie_create_index('idx_session_snapshot_cluster', '@extschema@.session_summaries',
+        'USING btree (snapshot_asn, snapshot_country, snapshot_ip_type)');
+    -- One country in a time range (ADR-007's snapshot filter).
+    PERFORM @extschema@.cowrie_create_index('idx_session_snapshot_country_first_event', '@extschema@.session_summaries',
+        'USING btree (snapshot_country, first_event_at)');
     -- The backfill's completion finds sessions without a type or an ASN by IP (71_backfill_completion.sql).
     PERFORM @extschema@.cowrie_create_index('idx_session_source_ip_no_type', '@extschema@.session_summaries',
         'USING btree (source_ip) WHERE (snapshot_ip_type IS NULL)');

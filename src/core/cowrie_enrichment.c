@@ -529,6 +529,22 @@ spur_payload_types(const cowrie_json_ops *ops, const cowrie_jnode *spur, cowrie_
 	spur_object_types(ops, spur, set);
 }
 
+/* ADR-009: {"ip_classification": {"ip_type": "cloud", ...}} at the document's top level. */
+static void
+classification_type(const cowrie_json_ops *ops, const cowrie_jnode *root, cowrie_typeset *set)
+{
+	cowrie_jnode c,
+				t;
+	char		buf[COWRIE_TYPE_NAME_MAX + 1];
+	size_t		len;
+	const char *name;
+
+	if (root->type == CJ_OBJECT && KEY(ops, root, "ip_classification", &c) && c.type == CJ_OBJECT &&
+		KEY(ops, &c, "ip_type", &t) && t.type == CJ_STRING && ops->string(&t, buf, sizeof(buf), &len) &&
+		(name = cowrie_classification_type(buf, len)) != NULL)
+		cowrie_typeset_add(set, name, strlen(name));
+}
+
 void
 cowrie_enrichment_ip_types(const cowrie_json_ops *ops, const cowrie_jnode *root,
 						   bool first_key_ordered, cowrie_typeset *out)
@@ -548,6 +564,9 @@ cowrie_enrichment_ip_types(const cowrie_json_ops *ops, const cowrie_jnode *root,
 		spur_payload_types(ops, &spur, out);
 	else
 		spur_payload_types(ops, root, out);
+	/* SPUR first; the classification only when SPUR names no type. */
+	if (out->count == 0)
+		classification_type(ops, root, out);
 	cowrie_typeset_sort(out);
 }
 

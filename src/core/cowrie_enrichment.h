@@ -75,6 +75,8 @@ void		cowrie_enrichment_extract_ip(const cowrie_json_ops *ops, const cowrie_jnod
  * one (`spur`, or `session.<ip>.spur` of the nested shape): object form
  * client.types (string or array), infrastructure, tunnels[].type; the 18
  * element lists of both layouts; the {"spur_data": [...]} wrapper.
+ * When SPUR names none: the type of ADR-009's top-level
+ * ip_classification.ip_type (cowrie_classification_type), if any.
  * The set is sorted into priority order.
  */
 void		cowrie_enrichment_ip_types(const cowrie_json_ops *ops, const cowrie_jnode *root,

@@ -6,10 +6,15 @@
 
 #include <string.h>
 
-/* Upstream loader _lookup_ip_snapshots order (upstream-cowrieprocessor.md 4.2). */
+/*
+ * Upstream loader _lookup_ip_snapshots order (upstream-cowrieprocessor.md
+ * 4.2), then CLOUD (ADR-009's classification, see the header).
+ */
 static const char *const type_names[] = {
-	NULL, "VPN", "TOR", "PROXY", "DATACENTER", "RESIDENTIAL", "MOBILE"
+	NULL, "VPN", "TOR", "PROXY", "DATACENTER", "RESIDENTIAL", "MOBILE", "CLOUD"
 };
+
+#define CLOUD_PRIORITY 7
 
 #define N_TYPE_NAMES ((int) (sizeof(type_names) / sizeof(type_names[0])))
 
@@ -59,6 +64,17 @@ cowrie_ip_type_priority(const char *s, size_t len)
 			return p;
 	}
 	return COWRIE_TYPE_PRIORITY_UNKNOWN;
+}
+
+const char *
+cowrie_classification_type(const char *s, size_t len)
+{
+	int			p = cowrie_ip_type_priority(s, len);
+
+	/* ADR-009's vocabulary: tor|cloud|datacenter|residential|unknown */
+	if (p == 2 || p == 4 || p == 5 || p == CLOUD_PRIORITY)
+		return type_names[p];
+	return NULL;
 }
 
 const char *

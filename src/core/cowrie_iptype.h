@@ -14,12 +14,15 @@
 #define COWRIE_TYPE_NAME_MAX 32
 
 /*
- * VPN 1, TOR 2, PROXY 3, DATACENTER 4, RESIDENTIAL 5, MOBILE 6, else 99.
+ * VPN 1, TOR 2, PROXY 3, DATACENTER 4, RESIDENTIAL 5, MOBILE 6 (upstream's
+ * loader), CLOUD 7, else 99. CLOUD comes only from ADR-009's classification,
+ * which the rule reads only when SPUR names no type: after upstream's six,
+ * any SPUR type outranks it in a merged set too.
  * Case-insensitive; surrounding ASCII whitespace ignored.
  */
 int			cowrie_ip_type_priority(const char *s, size_t len);
 
-/* Upper-case name of a known priority (1..6), or NULL. */
+/* Upper-case name of a known priority (1..7), or NULL. */
 const char *cowrie_ip_type_name(int priority);
 
 typedef struct cowrie_typeset
@@ -31,6 +34,13 @@ typedef struct cowrie_typeset
 } cowrie_typeset;
 
 void		cowrie_typeset_init(cowrie_typeset *set);
+
+/*
+ * The type an ADR-009 classification's ip_type names: tor, cloud,
+ * datacenter, residential (any case, surrounding whitespace ignored) give
+ * TOR, CLOUD, DATACENTER, RESIDENTIAL; unknown and anything else NULL.
+ */
+const char *cowrie_classification_type(const char *s, size_t len);
 
 /*
  * Add one type token: trimmed, upper-cased, de-duplicated. Empty tokens,

@@ -102,6 +102,16 @@ fuzz_types(const char *s, size_t n)
 				k;
 
 	(void) cowrie_ip_type_priority(s, n);
+	{
+		/* a classification type is one of ADR-009's four, by the same priority */
+		const char *cls = cowrie_classification_type(s, n);
+		int			p = cowrie_ip_type_priority(s, n);
+
+		if (cls != NULL)
+			REQUIRE((p == 2 || p == 4 || p == 5 || p == 7) && strcmp(cls, cowrie_ip_type_name(p)) == 0);
+		else
+			REQUIRE(p != 2 && p != 4 && p != 5 && p != 7);
+	}
 	cowrie_typeset_init(&set);
 	cowrie_typeset_add(&set, s, n);
 	cowrie_typeset_add_text(&set, s, n);

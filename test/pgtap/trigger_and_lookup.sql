@@ -47,8 +47,8 @@ INSERT INTO session_summaries (session_id, enrichment) VALUES ('t6', '{"dshield"
 SELECT is((SELECT (source_ip, snapshot_country)::text FROM session_summaries WHERE session_id = 't6'), '(,)',
           'no usable IP in the document: left for the backfill, which also reads raw_events');
 INSERT INTO session_summaries (session_id, source_ip, snapshot_country, enrichment) VALUES ('t5', NULL, 'GB', '{"dshield": {"ip": {"number": "8.8.8.8"}}}');
-SELECT is((SELECT (source_ip, snapshot_asn, snapshot_country)::text FROM session_summaries WHERE session_id = 't5'), '(,,GB)',
-          'a row that already has a snapshot is left alone');
+SELECT is((SELECT (source_ip, snapshot_asn, snapshot_country)::text FROM session_summaries WHERE session_id = 't5'), '(8.8.8.8,15169,GB)',
+          'a row that already has a country keeps it, and gets the NULL columns the rule fills (source_ip, ASN)');
 
 -- Upstream's loader upsert: COALESCE keeps the first non-NULL snapshot.
 INSERT INTO session_summaries AS s (session_id, event_count, enrichment, source_ip, snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at)

@@ -595,6 +595,40 @@ static const struct
 	{"{\"session\":{\"1.1.1.1\":{\"spur\":{\"client\":{\"types\":\"TOR\"}}},"
 	"\"1.1.1.1\":{\"spur\":{\"client\":{\"types\":\"VPN\"}}}}}", ORDERED, "VPN"},
 
+	/* ADR-009's classification, when SPUR names no type */
+#define CLS(t) "\"ip_classification\":{\"ip_type\":" t ",\"provider\":\"aws\",\"confidence\":0.99}"
+	{"{" CLS("\"cloud\"") "}", BOTH, "CLOUD"},
+	{"{" CLS("\"tor\"") "}", BOTH, "TOR"},
+	{"{" CLS("\"datacenter\"") "}", BOTH, "DATACENTER"},
+	{"{" CLS("\"residential\"") "}", BOTH, "RESIDENTIAL"},
+	{"{" CLS("\"Residential\"") "}", BOTH, "RESIDENTIAL"},
+	{"{" CLS("\"unknown\"") "}", BOTH, ""},
+	{"{" CLS("\"vpn\"") "}", BOTH, ""},
+	{"{" CLS("\"\"") "}", BOTH, ""},
+	{"{" CLS("null") "}", BOTH, ""},
+	{"{" CLS("7") "}", BOTH, ""},
+	{"{" CLS("[\"tor\"]") "}", BOTH, ""},
+	{"{" CLS("{\"v\":\"tor\"}") "}", BOTH, ""},
+	{"{" CLS("\"tor\\u0000\"") "}", BOTH, ""},
+	{"{" CLS("\"residential                                  \"") "}", BOTH, ""},
+	{"{\"ip_classification\":{}}", BOTH, ""},
+	{"{\"ip_classification\":null}", BOTH, ""},
+	{"{\"ip_classification\":\"cloud\"}", BOTH, ""},
+	{"{\"ip_classification\":[{\"ip_type\":\"cloud\"}]}", BOTH, ""},
+	{"{\"ip_classification\":{\"type\":\"cloud\"}}", BOTH, ""},
+	{"{\"ip_type\":\"cloud\"}", BOTH, ""},
+	/* SPUR's types win, whatever the classification says */
+	{"{\"spur\":{\"client\":{\"types\":\"MOBILE\"}}," CLS("\"cloud\"") "}", BOTH, "MOBILE"},
+	{"{" CLS("\"tor\"") ",\"spur\":" HYBRID "}", BOTH, "VPN,PROXY,DATACENTER,MOBILE"},
+	{"{\"spur\":{\"client\":{\"types\":[]}}," CLS("\"cloud\"") "}", BOTH, "CLOUD"},
+	{"{\"spur\":[" E18 "]," CLS("\"datacenter\"") "}", BOTH, "DATACENTER"},
+	/* beside a nested session map; only the top level holds it */
+	{"{\"session\":{\"1.1.1.1\":{\"spur\":{\"client\":{\"types\":\"VPN\"}}}}," CLS("\"cloud\"") "}", BOTH, "VPN"},
+	{"{\"session\":{\"1.1.1.1\":{\"urlhaus\":\"\"}}," CLS("\"cloud\"") "}", BOTH, "CLOUD"},
+	{"{\"session\":{\"1.1.1.1\":{" CLS("\"cloud\"") "}}}", BOTH, ""},
+	{"{\"spur\":{" CLS("\"cloud\"") "}}", BOTH, ""},
+#undef CLS
+
 	/* roots that carry nothing */
 	{"{}", BOTH, ""},
 	{"\"VPN\"", BOTH, ""},

@@ -17,7 +17,7 @@ static const struct
 	{" RESIDENTIAL ", 5}, {"\t\n mobile\r\f\v", 6},
 	{"", 99}, {"   ", 99}, {"SERVER", 99}, {"DESKTOP", 99}, {"VPNX", 99},
 	{"VP", 99}, {"V PN", 99}, {"'VPN'", 99}, {"[VPN]", 99}, {"VPN,TOR", 99},
-	{"cloud", 99}, {"tor ", 2},
+	{"cloud", 7}, {"CLOUD", 7}, {" Cloud\t", 7}, {"CLOUDS", 99}, {"tor ", 2},
 };
 
 static void
@@ -38,7 +38,7 @@ test_priority(void)
 	CHECK(cowrie_ip_type_priority("VPN\0", 4) == 99, "embedded NUL");
 	CHECK(cowrie_ip_type_priority("VPNS", 3) == 1, "length bounds the read");
 
-	for (p = 1; p <= 6; p++)
+	for (p = 1; p <= 7; p++)
 	{
 		const char *name = cowrie_ip_type_name(p);
 
@@ -48,9 +48,46 @@ test_priority(void)
 	CHECK(strcmp(cowrie_ip_type_name(1), "VPN") == 0, "name(1)");
 	CHECK(strcmp(cowrie_ip_type_name(6), "MOBILE") == 0, "name(6)");
 	CHECK(cowrie_ip_type_name(0) == NULL, "name(0)");
-	CHECK(cowrie_ip_type_name(7) == NULL, "name(7)");
+	CHECK(strcmp(cowrie_ip_type_name(7), "CLOUD") == 0, "name(7)");
+	CHECK(cowrie_ip_type_name(8) == NULL, "name(8)");
 	CHECK(cowrie_ip_type_name(99) == NULL, "name(99)");
 	CHECK(cowrie_ip_type_name(-1) == NULL, "name(-1)");
+}
+
+/* ADR-009's ip_classification.ip_type values, and what is not one. */
+static const struct
+{
+	const char *in;
+	const char *want;			/* NULL: no type */
+}			classification_cases[] = {
+	{"tor", "TOR"}, {"cloud", "CLOUD"}, {"datacenter", "DATACENTER"}, {"residential", "RESIDENTIAL"},
+	{"TOR", "TOR"}, {"Cloud", "CLOUD"}, {" datacenter ", "DATACENTER"}, {"\tresidential\n", "RESIDENTIAL"},
+	{"unknown", NULL}, {"UNKNOWN", NULL}, {"", NULL}, {"  ", NULL},
+	/* upstream's other type names are not classification values */
+	{"vpn", NULL}, {"proxy", NULL}, {"mobile", NULL}, {"hosting", NULL},
+	{"clouds", NULL}, {"cloud,tor", NULL}, {"'cloud'", NULL}, {"[\"tor\"]", NULL}, {"t or", NULL},
+};
+
+static void
+test_classification(void)
+{
+	size_t		i;
+
+	for (i = 0; i < LENGTHOF(classification_cases); i++)
+	{
+		const char *in = classification_cases[i].in;
+		const char *want = classification_cases[i].want;
+		const char *got = cowrie_classification_type(in, strlen(in));
+
+		CHECK(want == NULL ? got == NULL : (got != NULL && strcmp(got, want) == 0),
+			  "classification('%s') = %s, want %s", in, got ? got : "NULL", want ? want : "NULL");
+		if (got != NULL)
+			CHECK(cowrie_ip_type_priority(got, strlen(got)) != COWRIE_TYPE_PRIORITY_UNKNOWN,
+				  "classification('%s') is a known type", in);
+	}
+	CHECK(cowrie_classification_type(NULL, 3) == NULL, "NULL");
+	CHECK(cowrie_classification_type("tor\0", 4) == NULL, "embedded NUL");
+	CHECK(cowrie_classification_type("torx", 3) != NULL, "length bounds the read");
 }
 
 /* Expected set contents, comma-joined, after add_text and before sort. */
@@ -251,6 +288,7 @@ void
 test_iptype(void)
 {
 	test_priority();
+	test_classification();
 	test_typeset();
 	test_pick_primary();
 	test_spur();
