@@ -24,6 +24,16 @@ BEGIN
                       CASE WHEN sessions IS NULL THEN 'no session_summaries table' ELSE 'a session_summaries table without snapshot_country' END),
                   HINT = 'Run the v16 migration first: ALTER EXTENSION cowrie_snapshot UPDATE, or SELECT cowrie_migrate().';
     END IF;
+    -- A Citus table's rows are in its shards on the workers: the heaps here
+    -- are empty shells (issue 32). Refused rather than a run that finds nothing.
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        IF EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = sessions) THEN
+            RAISE EXCEPTION 'cowrie_snapshot: the backfill does not run on a Citus table yet'
+                USING ERRCODE = 'feature_not_supported',
+                      DETAIL = pg_catalog.format('%s is a Citus table: its rows are in shards on the worker nodes, which the backfill does not walk yet.', sessions),
+                      HINT = 'Migrate in default mode (SELECT cowrie_migrate() without cowrie_snapshot.defer_session_backfill): it fills every session, and the ingestion trigger fills new ones (docs/citus.md).';
+        END IF;
+    END IF;
     PERFORM @extschema@.cowrie_check_layout();
     heaps := @extschema@.cowrie_session_heaps();
     wide := retry_unenrichable OR EXISTS (SELECT FROM @extschema@.cowrie_inventory_queue q WHERE q.ip = '*');
