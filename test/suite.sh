@@ -164,16 +164,21 @@ fi
 
 
 # Shell-driven tests (dump/restore, faults, concurrency): each prints TAP.
-p=0; f=0
-for t in test/scripts/*.sh; do
-	[ -e "$t" ] || continue
-	out=$(bash "$t" 2>&1); rc=$?
+# run_script SCRIPT [LAYOUT]: adds its checks to p and f; a non-zero exit
+# without a "not ok" is one failure.
+run_script() {
+	local out rc ok bad
+	out=$(COWRIE_LAYOUT=${2:-} bash "$1" 2>&1); rc=$?
 	ok=$(echo "$out" | grep -cE '^ok [0-9]+'); bad=$(echo "$out" | grep -cE '^not ok [0-9]+')
 	[ $rc -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
 	# The failed checks with the lines after each (a long error can push them out of the tail).
 	[ "$bad" -gt 0 ] && { echo "$out" | grep -A 8 -E '^not ok [0-9]+' | head -n 120; echo "$out" | tail -n 20; }
 	p=$((p + ok)); f=$((f + bad))
-	echo "   $t: $ok passed, $bad failed"
+	echo "   $1${2:+ ($2)}: $ok passed, $bad failed"
+}
+p=0; f=0
+for t in test/scripts/*.sh; do
+	[ -e "$t" ] && run_script "$t"
 done
 record "scripts (one check a TAP line)" "$p" "$f"
 
@@ -182,13 +187,7 @@ record "scripts (one check a TAP line)" "$p" "$f"
 # hash for the loader's ON CONFLICT (session_id) upserts.
 p=0; f=0
 for entry in faults.sh:range backfill_job.sh:range concurrent_loader.sh:hash; do
-	t=test/scripts/${entry%%:*}
-	out=$(COWRIE_LAYOUT=${entry#*:} bash "$t" 2>&1); rc=$?
-	ok=$(echo "$out" | grep -cE '^ok [0-9]+'); bad=$(echo "$out" | grep -cE '^not ok [0-9]+')
-	[ $rc -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
-	[ "$bad" -gt 0 ] && { echo "$out" | grep -A 8 -E '^not ok [0-9]+' | head -n 120; echo "$out" | tail -n 20; }
-	p=$((p + ok)); f=$((f + bad))
-	echo "   $t (${entry#*:}): $ok passed, $bad failed"
+	run_script "test/scripts/${entry%%:*}" "${entry#*:}"
 done
 record "scripts, partitioned layout (one check a TAP line)" "$p" "$f"
 
