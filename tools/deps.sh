@@ -23,6 +23,11 @@ COWRIE_DEPS=(
 	git python3 unzip build-essential dpkg-dev debhelper postgresql-server-dev-all
 )
 
+# Building Citus for test/scripts/citus.sh (only where its sources are, in
+# ../shared/vendor/citus): the server headers include zstd's and GSSAPI's
+# (Citus itself is built without libcurl and lz4). The script installs them.
+COWRIE_CITUS_DEPS=(libzstd-dev libkrb5-dev patch)
+
 install_deps() {
 	[ "${COWRIE_SKIP_APT:-0}" = 1 ] && return 0
 	local p missing=""
