@@ -153,6 +153,10 @@ for t in test/scripts/*.sh; do
 	[ "$bad" -gt 0 ] && { echo "$out" | grep -A 8 -E '^not ok [0-9]+' | head -n 120; echo "$out" | tail -n 20; }
 	p=$((p + ok)); f=$((f + bad))
 	echo "   $t: $ok passed, $bad failed"
+	# A script that cannot run here says so on a line of its own (citus.sh without ../shared).
+	echo "$out" | grep -E '^# [a-z_]+: skipped' | sed 's/^/   /'
+	# Its set-up figures worth seeing in the log (the Citus build's time).
+	echo "$out" | grep -E '^# (built|reusing) ' | sed 's/^/   /'
 done
 record "scripts (one check a TAP line)" "$p" "$f"
 
