@@ -93,7 +93,7 @@ BEGIN
         END IF;
     END IF;
     -- On Citus, both inventories become reference tables before any trigger is put on them.
-    PERFORM @extschema@.cowrie_citus_reference('@extschema@.asn_inventory');
+    PERFORM @extschema@.cowrie_citus_reference('@extschema@.asn_inventory'::pg_catalog.regclass);
     PERFORM @extschema@.cowrie_citus_reference(inv);
     -- In 1.0's column order: geo_country, ip_types, is_scanner, is_bogon.
     replaced := @extschema@.cowrie_migrate_generated_columns(ARRAY['geo_country']);

@@ -119,6 +119,8 @@ for mode in default deferred; do
 	[ -n "$a" ] && [ "$a" = "$b" ]; ok $? "$mode: ip_inventory and asn_inventory hold the single node's rows"
 	[ "$(C -At -d "$db" -c "SELECT string_agg(table_name::text || ':' || citus_table_type, ' ' ORDER BY table_name::text) FROM citus_tables WHERE table_name::text IN ('ip_inventory', 'asn_inventory')")" = "asn_inventory:reference ip_inventory:reference" ]
 	ok $? "$mode: the inventories are reference tables"
+	a=$(S -At -d "$single" -c 'SELECT * FROM cowrie_snapshot_coverage()') b=$(C -At -d "$db" -c 'SELECT * FROM cowrie_snapshot_coverage()' 2>&1)
+	[ -n "$a" ] && [ "$a" = "$b" ]; check $? "$mode: cowrie_snapshot_coverage() gives the single node's figures" "$b"
 	[ "$(C -At -d "$db" -c "SELECT value FROM schema_state WHERE key = 'schema_version'")" = 16 ]
 	ok $? "$mode: schema_state says 16"
 
