@@ -160,9 +160,9 @@ chroot_say "running test/suite.sh in the chroot"
 t1=$SECONDS
 # In the background so that a TERM/INT trap runs at once (bash defers traps until a
 # foreground child ends); the cleanup then stops everything inside the chroot.
-# The environment is clean; only the suite's own knobs (FUZZ_SECONDS) pass through.
+# The environment is clean; only the suite's own knobs (FUZZ_SECONDS, COWRIE_SUITE_PORT) pass through.
 chroot_run "$ROOT" COWRIE_SKIP_APT=1 COWRIE_UNIT="$MATRIX_UNIT" RESULTS_FILE=/root/results PG_CONFIG="$PGC" COWRIE_RELEASES=/root/releases "${CITUS_ENV[@]}" \
-	${FUZZ_SECONDS:+FUZZ_SECONDS="$FUZZ_SECONDS"} bash -c 'cd /root/ext && exec bash test/suite.sh' </dev/null &
+	${FUZZ_SECONDS:+FUZZ_SECONDS="$FUZZ_SECONDS"} ${COWRIE_SUITE_PORT:+COWRIE_SUITE_PORT="$COWRIE_SUITE_PORT"} bash -c 'cd /root/ext && exec bash test/suite.sh' </dev/null &
 wait $!
 rc=$?
 chroot_say "suite exited $rc after $((SECONDS - t1)) s"
