@@ -11,9 +11,10 @@
 #   citus_db_drop DB
 #   citus_cluster_stop                     all three (call it from the caller's trap)
 # Overrides: COWRIE_CITUS_VENDOR (the sources), COWRIE_CITUS_CACHE (the cache).
-# Citus is built without libcurl (anonymous statistics), lz4 and zstd (columnar
-# compression): none is used here, and the build then needs only the compiler and
-# postgresql-server-dev-N the suite needs anyway.
+# Citus is built without lz4 and zstd of its own (columnar compression, unused
+# here); the server's headers still need zstd's, GSSAPI's, ICU's and (18) libcurl's
+# (tools/deps.sh: COWRIE_CITUS_DEPS). With libcurl, Citus's anonymous statistics stay
+# off: this build does not define ENABLE_CITUS_STATISTICS_COLLECTION.
 
 CITUS_VENDOR=${COWRIE_CITUS_VENDOR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/../shared/vendor/citus}
 CITUS_CACHE=${COWRIE_CITUS_CACHE:-/tmp/cowrie-chroots/citus-cache}
@@ -26,6 +27,7 @@ esac
 CITUS_TARBALL=$CITUS_VENDOR/citus-$CITUS_VERSION.tar.gz
 CITUS_KEY=$CITUS_CACHE/$CITUS_MAJOR-$CITUS_VERSION
 CITUS_NODES=()
+CITUS_CONFIGURE="--without-lz4 --without-zstd"
 
 citus_sources_present() { [ -n "$CITUS_VERSION" ] && [ -f "$CITUS_TARBALL" ]; }
 
@@ -33,7 +35,7 @@ citus_sources_present() { [ -n "$CITUS_VERSION" ] && [ -f "$CITUS_TARBALL" ]; }
 citus_stamp() {
 	echo "citus=$CITUS_VERSION tarball=$(sha256sum <"$CITUS_TARBALL" | cut -c1-16)" \
 		"patch=$( [ -f "$CITUS_VENDOR/citus-pg15.20.patch" ] && sha256sum <"$CITUS_VENDOR/citus-pg15.20.patch" | cut -c1-16)" \
-		"server=$("$PG_CONFIG" --version | tr ' ' _) recipe=1"
+		"server=$("$PG_CONFIG" --version | tr ' ' _) configure=$(echo $CITUS_CONFIGURE | tr ' ' ,)"
 }
 
 # citus_build: configure, make, and a staged install (DESTDIR) whose library and
@@ -59,7 +61,7 @@ citus_build() {
 		if [ "$CITUS_MAJOR" = 15 ] && [ -f "$CITUS_VENDOR/citus-pg15.20.patch" ]; then
 			patch -d "$src" -p1 <"$CITUS_VENDOR/citus-pg15.20.patch" >"$log" 2>&1 || { cat "$log"; exit 1; }
 		fi
-		(cd "$src" && ./configure PG_CONFIG="$PG_CONFIG" --without-libcurl --without-lz4 --without-zstd &&
+		(cd "$src" && ./configure PG_CONFIG="$PG_CONFIG" $CITUS_CONFIGURE &&
 			make -j"$(nproc)" && make install DESTDIR="$CITUS_KEY.build/root") >>"$log" 2>&1 ||
 			{ tail -n 40 "$log"; exit 1; }
 		pkglib=$CITUS_KEY.build/root$("$PG_CONFIG" --pkglibdir)
