@@ -34,7 +34,9 @@ finish() { citus_cluster_stop; rm -rf "${BASE}_c" "${BASE}_w1" "${BASE}_w2" "$WO
 trap finish EXIT
 trap 'exit 130' INT TERM
 
-install_deps "${COWRIE_CITUS_DEPS[@]}" >/dev/null; setup $? "Citus build dependencies: ${COWRIE_CITUS_DEPS[*]}"
+out=$(install_deps "${COWRIE_CITUS_DEPS[@]}" 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | tail -n 5 | sed 's/^/# /'
+setup $rc "Citus build dependencies: ${COWRIE_CITUS_DEPS[*]}"
 t0=$SECONDS
 out=$(citus_build 2>&1); rc=$?
 echo "$out" | sed 's/^/# /'
