@@ -167,3 +167,185 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_trigger_depends_on_extension(regclass, text) IS
 'Internal: makes a trigger the migration created depend on the extension (on a Citus table, on every shard too)';
+
+-- The backfill on Citus (docs/citus.md): each node walks its own shards of
+-- session_summaries with the per-heap step, and completes them from its own
+-- queue and pending sessions, which the triggers on its placements of the
+-- inventories fill. The coordinator's run sends each node its part over a
+-- connection of its own (master_run_on_worker): a batch commits on its node
+-- as it would on a single node.
+
+-- The nodes of the run: every active primary node (each has a queue to
+-- empty), with the shards of session_summaries it holds, schema-qualified.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_citus_nodes() RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    nodes jsonb;
+BEGIN
+    -- Static: PL/pgSQL plans it only when called, on a Citus table.
+    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', n.nodename, 'port', n.nodeport,
+               'shards', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.shard_name(s.logicalrelid, s.shardid, false)
+                                                               ORDER BY s.shardid)
+                                   FROM pg_catalog.pg_dist_shard s
+                                   JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid
+                                   WHERE s.logicalrelid = '@extschema@.session_summaries'::regclass
+                                     AND p.groupid = n.groupid), '[]'))
+               ORDER BY n.groupid)
+      INTO nodes
+    FROM pg_catalog.pg_dist_node n
+    WHERE n.isactive AND n.noderole = 'primary';
+    RETURN COALESCE(nodes, '[]');
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_citus_nodes() IS
+'Backfill internals: the Citus nodes a backfill run visits, each with its shards of session_summaries';
+
+-- Runs one command on each of these nodes (in parallel, or one after the
+-- other) and returns each node's one-value result; a node's error is raised
+-- here, with the node named. In a committing run it releases the run's lock.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_citus_on_nodes(node_names text[], node_ports integer[], commands text[],
+                                                           parallel boolean, committing boolean) RETURNS text[]
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    r record;
+    results text[] := '{}';
+BEGIN
+    FOR r IN SELECT * FROM pg_catalog.master_run_on_worker(node_names, node_ports, commands, parallel) LOOP
+        IF NOT r.success THEN
+            IF committing THEN
+                PERFORM @extschema@.cowrie_backfill_unlock();
+            END IF;
+            RAISE EXCEPTION 'cowrie_snapshot: the backfill failed on Citus node %:%', r.node_name, r.node_port
+                USING ERRCODE = 'external_routine_exception',
+                      DETAIL = r.result,
+                      HINT = 'Batches the node committed stay; run the backfill again once the cause is fixed.';
+        END IF;
+        results := results || r.result;
+    END LOOP;
+    RETURN results;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_citus_on_nodes(text[], integer[], text[], boolean, boolean) IS
+'Backfill internals: runs one command on each of these Citus nodes (master_run_on_worker), raising a node''s error';
+
+-- The same query on every node, its bigint results summed (counts that live
+-- in each node's own tables: pending sessions, sessions left).
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_citus_sum(nodes jsonb, per_node_query text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RETURN (SELECT COALESCE(pg_catalog.sum(x::bigint), 0)::bigint
+            FROM pg_catalog.unnest(@extschema@.cowrie_citus_on_nodes(
+                     ARRAY(SELECT e ->> 'name' FROM pg_catalog.jsonb_array_elements(nodes) e),
+                     ARRAY(SELECT (e ->> 'port')::integer FROM pg_catalog.jsonb_array_elements(nodes) e),
+                     ARRAY(SELECT per_node_query FROM pg_catalog.jsonb_array_elements(nodes) e),
+                     true, false)) x);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_citus_sum(jsonb, text) IS
+'Backfill internals: a count query run on every Citus node, summed';
+
+-- The run on Citus: the walk in rounds of one shard per node, the nodes in
+-- parallel (one command at a time when max_batches bounds the run, so that
+-- the bound holds), then the completion on every node at once.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_citus(nodes jsonb, state jsonb, batch_size integer, max_batches integer,
+                                                           wide boolean, dry_run boolean, committing boolean,
+                                                           batch_lock_timeout text) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    -- (round, node, shard): round i takes each node's i-th shard.
+    tasks jsonb := (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', e ->> 'name', 'port', (e ->> 'port')::integer,
+                                                                                      'shards', pg_catalog.jsonb_build_array(sh.shard))
+                                                         ORDER BY sh.i, n.i), '[]')
+                    FROM pg_catalog.jsonb_array_elements(nodes) WITH ORDINALITY n(e, i),
+                         pg_catalog.jsonb_array_elements_text(e -> 'shards') WITH ORDINALITY sh(shard, i));
+    chunk jsonb;
+    pos integer := 0;
+    n_tasks integer := pg_catalog.jsonb_array_length(tasks);
+    width integer;
+    per_node jsonb;
+    result text;
+    walk boolean := true;
+    last_notice timestamptz := pg_catalog.clock_timestamp();
+BEGIN
+    LOOP
+        walk := walk AND pos < n_tasks;
+        IF walk THEN
+            width := CASE WHEN max_batches IS NULL THEN (SELECT pg_catalog.count(*) FROM pg_catalog.jsonb_array_elements(nodes) e
+                                                         WHERE pg_catalog.jsonb_array_length(e -> 'shards') > 0)::integer
+                          ELSE 1 END;
+            chunk := (SELECT pg_catalog.jsonb_agg(t ORDER BY i) FROM pg_catalog.jsonb_array_elements(tasks) WITH ORDINALITY x(t, i)
+                      WHERE i > pos AND i <= pos + width);
+            pos := pos + width;
+        ELSE
+            -- The completion: every node, each with all its shards.
+            chunk := nodes;
+        END IF;
+        FOREACH result IN ARRAY @extschema@.cowrie_citus_on_nodes(
+            ARRAY(SELECT t ->> 'name' FROM pg_catalog.jsonb_array_elements(chunk) t),
+            ARRAY(SELECT (t ->> 'port')::integer FROM pg_catalog.jsonb_array_elements(chunk) t),
+            ARRAY(SELECT pg_catalog.format('CALL @extschema@.cowrie_backfill_local(%L::pg_catalog.regclass[], %L, %L, %L, %L, %L, %L, %L, %L, %L::pg_catalog.jsonb)',
+                                           ARRAY(SELECT pg_catalog.jsonb_array_elements_text(t -> 'shards')),
+                                           batch_size, max_batches - (state ->> 'batches')::integer, wide, dry_run, committing,
+                                           batch_lock_timeout, walk, NOT walk,
+                                           pg_catalog.jsonb_build_object('started', state -> 'started'))
+                  FROM pg_catalog.jsonb_array_elements(chunk) t),
+            max_batches IS NULL, committing) LOOP
+            per_node := result::jsonb;
+            state := state || pg_catalog.jsonb_build_object(
+                'done', (state ->> 'done')::bigint + (per_node ->> 'done')::bigint,
+                'total', (state ->> 'total')::bigint + (per_node ->> 'total')::bigint,
+                'batches', (state ->> 'batches')::integer + (per_node ->> 'batches')::integer,
+                'outcomes', @extschema@.cowrie_backfill_add_outcomes(state -> 'outcomes', per_node -> 'outcomes'),
+                'complete', (state ->> 'complete')::boolean AND (per_node ->> 'complete')::boolean);
+        END LOOP;
+        EXIT WHEN NOT walk OR NOT (state ->> 'complete')::boolean;
+        IF pg_catalog.clock_timestamp() - last_notice >= '10 seconds'::interval THEN
+            PERFORM @extschema@.cowrie_backfill_notice((state ->> 'done')::bigint, (state ->> 'total')::bigint,
+                                                       (state ->> 'started')::timestamptz, state -> 'outcomes', false);
+            last_notice := pg_catalog.clock_timestamp();
+        END IF;
+    END LOOP;
+    RETURN state;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_citus(jsonb, jsonb, integer, integer, boolean, boolean, boolean, text) IS
+'Backfill internals: a backfill run on Citus, each node''s batches over its own shards (cowrie_backfill_local) sent from the coordinator';
+
+-- Whether this node is the Citus coordinator (false without Citus).
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_citus_coordinator() RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    RETURN pg_catalog.citus_is_coordinator();
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_citus_coordinator() IS
+'Backfill internals: is this node the Citus coordinator (false without Citus)';
+
+-- The sessions waiting for their IP's inventory row: in this database, or,
+-- on Citus (nodes from cowrie_citus_nodes), in every node's own table.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_pending_count(nodes jsonb) RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF nodes IS NULL THEN
+        RETURN (SELECT pg_catalog.count(DISTINCT p.session_id) FROM @extschema@.cowrie_pending_sessions p);
+    END IF;
+    RETURN @extschema@.cowrie_citus_sum(nodes, 'SELECT pg_catalog.count(DISTINCT p.session_id) FROM @extschema@.cowrie_pending_sessions p');
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_pending_count(jsonb) IS
+'Backfill internals: the sessions waiting for their IP''s inventory row, here or on every Citus node';

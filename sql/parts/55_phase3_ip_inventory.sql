@@ -129,7 +129,11 @@ BEGIN
         PERFORM @extschema@.cowrie_trigger_depends_on_extension(inv, 'cowrie_inventory_types');
         PERFORM @extschema@.cowrie_citus_trigger_ddl(inv, false);
     END IF;
-    PERFORM @extschema@.cowrie_migrate_inventory_queue_trigger();
+    -- On Citus, after the migration's own inventory writes (phase 5): they
+    -- would queue every IP on every node, where phase 4 cannot unqueue them.
+    IF NOT @extschema@.cowrie_citus_sessions() THEN
+        PERFORM @extschema@.cowrie_migrate_inventory_queue_trigger();
+    END IF;
     RETURN pg_catalog.jsonb_build_object('generated_columns_replaced', replaced);
 END
 $fn$;

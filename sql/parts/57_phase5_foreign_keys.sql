@@ -122,6 +122,10 @@ DECLARE
     counts jsonb := @extschema@.cowrie_migrate_foreign_keys();
 BEGIN
     PERFORM @extschema@.cowrie_migrate_trigger();
+    IF @extschema@.cowrie_citus_sessions() THEN
+        -- Phase 3 leaves it to here on Citus.
+        PERFORM @extschema@.cowrie_migrate_inventory_queue_trigger();
+    END IF;
     IF from_version < 16 THEN
         EXECUTE 'UPDATE @extschema@.schema_state SET value = $1 WHERE key::pg_catalog.text = $2'
             USING '16'::text, 'schema_version'::text;
