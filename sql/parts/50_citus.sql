@@ -252,7 +252,8 @@ COMMENT ON FUNCTION @extschema@.cowrie_citus_sum(jsonb, text) IS
 
 -- The run on Citus: the walk in rounds of one shard per node, the nodes in
 -- parallel (one command at a time when max_batches bounds the run, so that
--- the bound holds), then the completion on every node at once.
+-- the bound holds; a progress NOTICE between rounds), then the completion on
+-- every node at once.
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_citus(nodes jsonb, state jsonb, batch_size integer, max_batches integer,
                                                            wide boolean, dry_run boolean, committing boolean,
                                                            batch_lock_timeout text) RETURNS jsonb
@@ -273,10 +274,13 @@ DECLARE
     per_node jsonb;
     result text;
     walk boolean := true;
+    -- Few sessions to walk (a scheduled run): one command per node, its walk
+    -- and its completion together, so the run costs one connection per node.
+    at_once constant boolean := NOT wide AND max_batches IS NULL AND (state ->> 'total')::bigint < 10 * batch_size;
     last_notice timestamptz := pg_catalog.clock_timestamp();
 BEGIN
     LOOP
-        walk := walk AND pos < n_tasks;
+        walk := walk AND pos < n_tasks AND NOT at_once;
         IF walk THEN
             width := CASE WHEN max_batches IS NULL THEN (SELECT pg_catalog.count(*) FROM pg_catalog.jsonb_array_elements(nodes) e
                                                          WHERE pg_catalog.jsonb_array_length(e -> 'shards') > 0)::integer
@@ -294,7 +298,7 @@ BEGIN
             ARRAY(SELECT pg_catalog.format('CALL @extschema@.cowrie_backfill_local(%L::pg_catalog.regclass[], %L, %L, %L, %L, %L, %L, %L, %L, %L::pg_catalog.jsonb)',
                                            ARRAY(SELECT pg_catalog.jsonb_array_elements_text(t -> 'shards')),
                                            batch_size, max_batches - (state ->> 'batches')::integer, wide, dry_run, committing,
-                                           batch_lock_timeout, walk, NOT walk,
+                                           batch_lock_timeout, walk OR at_once, NOT walk,
                                            pg_catalog.jsonb_build_object('started', state -> 'started'))
                   FROM pg_catalog.jsonb_array_elements(chunk) t),
             max_batches IS NULL, committing) LOOP

@@ -11,10 +11,10 @@
 # on the single node; DROP EXTENSION leaves every row. Prints TAP.
 # Without the Citus sources (a clone without ../shared) it prints one line
 # "# citus: skipped (...)" and counts nothing.
-# TODO (issue 32, part 2, the per-heap backfill step): cowrie_backfill and
-# CALL cowrie_backfill_commit on Citus (deferred mode then ends with the
-# default mode's rows), a completion after one IP gains types,
-# cowrie_noncanonical_inventory(); none of them runs on Citus yet.
+# The backfill on Citus: deferred mode then CALL cowrie_backfill_commit ends
+# with the default mode's rows; a completion after one IP gains types changes
+# exactly that IP's sessions; a scheduled run with nothing to do; the
+# non-canonical inventory report; the backfill refused on a worker.
 cd "$(dirname "$0")/../.."
 . tools/cluster.sh
 . tools/deps.sh
@@ -125,6 +125,65 @@ for mode in default deferred; do
 	[ -n "$a" ] && [ "$a" = "$b" ]; check $? "$mode: cowrie_snapshot_coverage() gives the single node's figures" "$b"
 	[ "$(C -At -d "$db" -c "SELECT value FROM schema_state WHERE key = 'schema_version'")" = 16 ]
 	ok $? "$mode: schema_state says 16"
+
+	[ $mode = default ] && DEFAULT_SUM=$(C -At -d "$db" -c "$SNAPSHOT_SUM")
+
+	# The backfill: each node walks its own shards. Deferred, the committing
+	# procedure fills every session; then both modes are the default mode's.
+	if [ $mode = deferred ]; then
+		t0=$SECONDS
+		out=$(C -d "$db" -c 'CALL cowrie_backfill_commit(1000)' 2>&1); rc=$?
+		secs=$((SECONDS - t0))
+		S -d "$single" -c 'CALL cowrie_backfill_commit(1000)' >/dev/null 2>&1
+		[ $rc = 0 ] && echo "$out" | grep -qE "NOTICE:  cowrie_backfill: ([0-9]+)/\1 sessions, done"
+		check $? "$mode: CALL cowrie_backfill_commit(1000) on the coordinator fills every session, with the closing line ($secs s)" "$out"
+		a=$(S -At -d "$single" -c "$SNAPSHOT_SUM") b=$(C -At -d "$db" -c "$SNAPSHOT_SUM")
+		[ -n "$a" ] && [ "$a" = "$b" ] && [ "$b" = "$DEFAULT_SUM" ]
+		ok $? "$mode: then every snapshot column equals the single node's and the default mode's ($b)"
+		[ "$(C -At -d "$db" -c "SELECT count(*) FROM session_summaries WHERE snapshot_country IS NULL")" = 0 ]
+		ok $? "$mode: no session is left without a country"
+	fi
+
+	# A completion: one IP gains types; the next run changes exactly that IP's sessions.
+	ip=$(S -At -d "$single" -c "SELECT s.source_ip FROM session_summaries s JOIN ip_inventory i ON i.ip_address = s.source_ip
+		WHERE s.snapshot_ip_type IS NULL AND COALESCE(cardinality(i.ip_types), 0) = 0 GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+	ROWS_OF="SELECT session_id || '|' || concat_ws('|', source_ip, snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at) FROM session_summaries ORDER BY session_id"
+	C -At -d "$db" -c "$ROWS_OF" >"$WORK/before" && S -q -d "$single" -c "UPDATE ip_inventory SET ip_types = '{VPN}' WHERE ip_address = '$ip'" &&
+		C -q -d "$db" -c "UPDATE ip_inventory SET ip_types = '{VPN}' WHERE ip_address = '$ip'"
+	setup $? "$mode: ip_inventory row $ip gains ip_types {VPN} on both"
+	out=$(C -d "$db" -c 'SELECT cowrie_backfill(1000)' 2>&1); rc=$?
+	S -d "$single" -c 'SELECT cowrie_backfill(1000)' >/dev/null 2>&1
+	C -At -d "$db" -c "$ROWS_OF" >"$WORK/after"
+	changed=$(diff "$WORK/before" "$WORK/after" | grep '^>' | cut -d'|' -f1 | cut -c3- | sort)
+	expected=$(C -At -d "$db" -c "SELECT session_id FROM session_summaries WHERE source_ip = '$ip' ORDER BY 1" | sort)
+	[ $rc = 0 ] && [ -n "$changed" ] && [ "$changed" = "$expected" ] &&
+		[ "$(C -At -d "$db" -c "SELECT count(*) FROM session_summaries WHERE source_ip = '$ip' AND snapshot_ip_type IS DISTINCT FROM 'VPN'")" = 0 ]
+	check $? "$mode: SELECT cowrie_backfill(1000) after the change completes exactly that IP's $(echo "$expected" | wc -l) sessions, to VPN" "$out"
+	a=$(S -At -d "$single" -c "$SNAPSHOT_SUM") b=$(C -At -d "$db" -c "$SNAPSHOT_SUM")
+	[ -n "$a" ] && [ "$a" = "$b" ]; ok $? "$mode: then every snapshot column equals the single node's ($b)"
+	[ "$(C -At -d "$db" -c "SELECT count(*) FROM cowrie_inventory_queue")/$(W 1 -At -d "$db" -c "SELECT count(*) FROM cowrie_inventory_queue")/$(W 2 -At -d "$db" -c "SELECT count(*) FROM cowrie_inventory_queue")" = 0/0/0 ]
+	ok $? "$mode: the run emptied every node's queue"
+
+	# A scheduled run with nothing to do: it ends at once, with the closing line.
+	t0=$(date +%s%N)
+	out=$(C -At -d "$db" -c 'SELECT cowrie_backfill(1000)' 2>&1); rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ $rc = 0 ] && echo "$out" | grep -qx 0 && echo "$out" | grep -q 'NOTICE:  cowrie_backfill: 0/0 sessions, done'
+	check $? "$mode: a scheduled run with nothing to do returns 0 with the closing line ($ms ms)" "$out"
+	out=$(C -d "$db" -c 'CALL cowrie_backfill_commit(1000)' 2>&1)
+	[ $? = 0 ] && echo "$out" | grep -q 'NOTICE:  cowrie_backfill: 0/0 sessions, done' &&
+		[ "$(C -At -d "$db" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1668249458")" = 0 ]
+	check $? "$mode: so does CALL cowrie_backfill_commit(1000), and it leaves no advisory lock" "$out"
+	out=$(W 1 -d "$db" -c '\set VERBOSITY verbose' -c 'SELECT cowrie_backfill(1000)' 2>&1)
+	echo "$out" | grep -q 'ERROR:  0A000: cowrie_snapshot: the backfill runs on the Citus coordinator'
+	check $? "$mode: the backfill on a worker is refused (0A000)" "$out"
+
+	# The other reports.
+	a=$(S -At -d "$single" -c 'SELECT * FROM cowrie_noncanonical_inventory()' 2>&1) b=$(C -At -d "$db" -c 'SELECT * FROM cowrie_noncanonical_inventory()' 2>&1)
+	[ "$a" = "$b" ] && ! echo "$b" | grep -q ERROR
+	check $? "$mode: cowrie_noncanonical_inventory() gives the single node's rows ($(echo "$b" | grep -c .) rows)" "$b"
+	a=$(S -At -d "$single" -c 'SELECT * FROM cowrie_snapshot_coverage()') b=$(C -At -d "$db" -c 'SELECT * FROM cowrie_snapshot_coverage()' 2>&1)
+	[ -n "$a" ] && [ "$a" = "$b" ]; check $? "$mode: cowrie_snapshot_coverage() still gives the single node's figures" "$b"
 
 	# The ingestion trigger: on every shard, owned there by the worker's extension.
 	shards=$(C -At -d "$db" -c "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'session_summaries'::regclass")
