@@ -33,7 +33,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_citus_kind(regclass) IS
-'Internal: what Citus makes of a table (distributed, reference, citus_local, other), NULL without Citus';
+'Backfill internals: what Citus makes of a table (distributed, reference, citus_local, other), NULL without Citus';
 
 -- Whether session_summaries (in this schema) is a Citus table: the migration
 -- then takes the Citus path, and CREATE EXTENSION leaves it to cowrie_migrate().
@@ -42,7 +42,7 @@ LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 RETURN @extschema@.cowrie_citus_kind(pg_catalog.to_regclass('@extschema@.session_summaries')) IS NOT NULL;
 COMMENT ON FUNCTION @extschema@.cowrie_citus_sessions() IS
-'Internal: is session_summaries a Citus table (the migration''s Citus path)';
+'Backfill internals: is session_summaries a Citus table (the migration''s Citus path, the backfill''s and the reports'' per-node counts)';
 
 -- What CREATE and ALTER EXTENSION run on a Citus table instead of the
 -- migration (99_run_migration.sql): it says what to run, and changes nothing.
