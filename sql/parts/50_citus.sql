@@ -47,7 +47,7 @@ COMMENT ON FUNCTION @extschema@.cowrie_citus_sessions() IS
 -- What CREATE and ALTER EXTENSION run on a Citus table instead of the
 -- migration (99_run_migration.sql): it says what to run, and changes nothing.
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_citus_postpone() RETURNS jsonb
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
@@ -212,7 +212,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     r record;
-    results text[] := '{}';
+    results text[] := '{}'::text[];
 BEGIN
     FOR r IN SELECT * FROM pg_catalog.master_run_on_worker(node_names, node_ports, commands, parallel) LOOP
         IF NOT r.success THEN

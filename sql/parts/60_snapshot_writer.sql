@@ -164,7 +164,7 @@ BEGIN
     FROM ROWS FROM (pg_catalog.unnest(session_ids), pg_catalog.unnest(ips)) w(session_id, ip)
     JOIN @extschema@.cowrie_decide_ips(ips) d ON d.ip_key = COALESCE(w.ip, '');
     IF v_ids IS NULL THEN
-        RETURN 0;
+        RETURN 0::bigint;
     END IF;
     -- The SET and the condition are cowrie_write_snapshots's, row for row.
     UPDATE @extschema@.session_summaries s SET

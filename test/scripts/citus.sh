@@ -134,9 +134,11 @@ for mode in default deferred; do
 		t0=$SECONDS
 		out=$(C -d "$db" -c 'CALL cowrie_backfill_commit(1000)' 2>&1); rc=$?
 		secs=$((SECONDS - t0))
+		t0=$SECONDS
 		S -d "$single" -c 'CALL cowrie_backfill_commit(1000)' >/dev/null 2>&1
+		single_secs=$((SECONDS - t0))
 		[ $rc = 0 ] && echo "$out" | grep -qE "NOTICE:  cowrie_backfill: ([0-9]+)/\1 sessions, done"
-		check $? "$mode: CALL cowrie_backfill_commit(1000) on the coordinator fills every session, with the closing line ($secs s)" "$out"
+		check $? "$mode: CALL cowrie_backfill_commit(1000) on the coordinator fills every session, with the closing line ($secs s; the single node: $single_secs s)" "$out"
 		a=$(S -At -d "$single" -c "$SNAPSHOT_SUM") b=$(C -At -d "$db" -c "$SNAPSHOT_SUM")
 		[ -n "$a" ] && [ "$a" = "$b" ] && [ "$b" = "$DEFAULT_SUM" ]
 		ok $? "$mode: then every snapshot column equals the single node's and the default mode's ($b)"
