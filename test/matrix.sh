@@ -133,14 +133,37 @@ for rel in "$RELEASE_1_1" "$RELEASE_1_2"; do
 	git -C "$SRC" archive -o "$ROOT/root/releases/$rel.tar" "$rel" || fail "cannot archive release $rel from $SRC"
 done
 
+# Citus for test/scripts/citus.sh, where its sources are (../shared/vendor/citus beside
+# this tree): the sources beside the copy, as beside a clone; the build cache shared
+# with other runs (bind-mounted; chroot_down unmounts it); the build dependencies
+# installed into the chroot (added, not in the stamp's package list: no rebuild).
+CITUS_ENV=()
+if [ -d "$SRC/../shared/vendor/citus" ]; then
+	mkdir -p "$ROOT/root/shared/vendor" "$BASE/citus-cache" "$ROOT/root/citus-cache" || fail "cannot create the Citus directories"
+	rm -rf "$ROOT/root/shared/vendor/citus" && cp -r "$SRC/../shared/vendor/citus" "$ROOT/root/shared/vendor/citus" ||
+		fail "cannot copy the Citus sources"
+	mountpoint -q "$ROOT/root/citus-cache" || mount --bind "$BASE/citus-cache" "$ROOT/root/citus-cache" ||
+		fail "cannot mount the Citus cache"
+	. "$SRC/tools/deps.sh"
+	missing=$(for p in "${COWRIE_CITUS_DEPS[@]}"; do chroot_run "$ROOT" dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done | xargs)
+	if [ -n "$missing" ]; then
+		chroot_say "installing the Citus build dependencies in $SUITE: $missing"
+		{ chroot_run "$ROOT" DEBIAN_FRONTEND=noninteractive apt-get install -y -o Dpkg::Use-Pty=0 $missing ||
+			{ chroot_run "$ROOT" apt-get update && chroot_run "$ROOT" DEBIAN_FRONTEND=noninteractive apt-get install -y -o Dpkg::Use-Pty=0 $missing; }; } \
+			>>"$CHROOT_LOG" 2>&1 || chroot_say "could not install $missing (the Citus test will fail its set-up)"
+		chroot_run "$ROOT" apt-get clean
+	fi
+	CITUS_ENV=(COWRIE_CITUS_CACHE=/root/citus-cache)
+fi
+
 rm -f "$ROOT/root/results"
 chroot_say "running test/suite.sh in the chroot"
 t1=$SECONDS
 # In the background so that a TERM/INT trap runs at once (bash defers traps until a
 # foreground child ends); the cleanup then stops everything inside the chroot.
-# The environment is clean; only the suite's own knobs (FUZZ_SECONDS) pass through.
-chroot_run "$ROOT" COWRIE_SKIP_APT=1 COWRIE_UNIT="$MATRIX_UNIT" RESULTS_FILE=/root/results PG_CONFIG="$PGC" COWRIE_RELEASES=/root/releases \
-	${FUZZ_SECONDS:+FUZZ_SECONDS="$FUZZ_SECONDS"} bash -c 'cd /root/ext && exec bash test/suite.sh' </dev/null &
+# The environment is clean; only the suite's own knobs (FUZZ_SECONDS, COWRIE_SUITE_PORT) pass through.
+chroot_run "$ROOT" COWRIE_SKIP_APT=1 COWRIE_UNIT="$MATRIX_UNIT" RESULTS_FILE=/root/results PG_CONFIG="$PGC" COWRIE_RELEASES=/root/releases "${CITUS_ENV[@]}" \
+	${FUZZ_SECONDS:+FUZZ_SECONDS="$FUZZ_SECONDS"} ${COWRIE_SUITE_PORT:+COWRIE_SUITE_PORT="$COWRIE_SUITE_PORT"} bash -c 'cd /root/ext && exec bash test/suite.sh' </dev/null &
 wait $!
 rc=$?
 chroot_say "suite exited $rc after $((SECONDS - t1)) s"

@@ -175,6 +175,10 @@ run_script() {
 	[ "$bad" -gt 0 ] && { echo "$out" | grep -A 8 -E '^not ok [0-9]+' | head -n 120; echo "$out" | tail -n 20; }
 	p=$((p + ok)); f=$((f + bad))
 	echo "   $1${2:+ ($2)}: $ok passed, $bad failed"
+	# A script that cannot run here says so on a line of its own (citus.sh without ../shared).
+	echo "$out" | grep -E '^# [a-z_]+: skipped' | sed 's/^/   /'
+	# Its set-up figures worth seeing in the log (the Citus build's time).
+	echo "$out" | grep -E '^# (built|reusing) ' | sed 's/^/   /'
 }
 p=0; f=0
 for t in test/scripts/*.sh; do

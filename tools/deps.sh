@@ -25,6 +25,11 @@ COWRIE_DEPS=(
 	git python3 unzip build-essential dpkg-dev debhelper postgresql-server-dev-all
 )
 
+# Building Citus for test/scripts/citus.sh (only where its sources are, in
+# ../shared/vendor/citus): the server headers include zstd's, GSSAPI's, ICU's and
+# (PostgreSQL 18) libcurl's (Citus itself is built without lz4). The script installs them.
+COWRIE_CITUS_DEPS=(libzstd-dev libkrb5-dev libicu-dev libcurl4-openssl-dev patch)
+
 install_deps() {
 	[ "${COWRIE_SKIP_APT:-0}" = 1 ] && return 0
 	local p missing=""

@@ -96,12 +96,14 @@ BEGIN
                                                   '@extschema@.cowrie_inventory_queue_trigger()');
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger t
                    WHERE t.tgrelid = '@extschema@.ip_inventory'::regclass AND t.tgname = 'cowrie_inventory_queue') THEN
+        -- On Citus, on every placement of the reference table: each node
+        -- queues into its own table (50_citus.sql).
+        PERFORM @extschema@.cowrie_citus_trigger_ddl('@extschema@.ip_inventory'::pg_catalog.regclass, true);
         CREATE TRIGGER cowrie_inventory_queue
             AFTER INSERT OR UPDATE ON @extschema@.ip_inventory
             FOR EACH ROW EXECUTE FUNCTION @extschema@.cowrie_inventory_queue_trigger();
-        IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'cowrie_snapshot') THEN
-            ALTER TRIGGER cowrie_inventory_queue ON @extschema@.ip_inventory DEPENDS ON EXTENSION cowrie_snapshot;
-        END IF;
+        PERFORM @extschema@.cowrie_trigger_depends_on_extension('@extschema@.ip_inventory'::pg_catalog.regclass, 'cowrie_inventory_queue');
+        PERFORM @extschema@.cowrie_citus_trigger_ddl('@extschema@.ip_inventory'::pg_catalog.regclass, false);
     END IF;
 END
 $fn$;

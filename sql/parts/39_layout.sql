@@ -102,3 +102,32 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_heap_target(regclass, boolean) IS
 'Backfill internals: the relation a batch reads and writes one heap''s rows through (the heap, or session_summaries when the role may not use the partition directly)';
+
+-- What cowrie_backfill_local may walk: the leaf heaps of session_summaries,
+-- or, on a Citus node, its shards of it. Anything else is refused.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_check_session_heaps(heaps regclass[]) RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    stray regclass;
+BEGIN
+    SELECT h INTO stray FROM pg_catalog.unnest(heaps) h
+    WHERE h <> ALL (@extschema@.cowrie_session_heaps()) LIMIT 1;
+    IF stray IS NOT NULL AND @extschema@.cowrie_citus_kind(pg_catalog.to_regclass('@extschema@.session_summaries')) = 'distributed' THEN
+        -- Static: planned only on a Citus table.
+        SELECT h INTO stray FROM pg_catalog.unnest(heaps) h
+        WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_dist_shard s
+                          WHERE s.logicalrelid = '@extschema@.session_summaries'::regclass
+                            AND pg_catalog.to_regclass(pg_catalog.shard_name(s.logicalrelid, s.shardid, false)) = h)
+        LIMIT 1;
+    END IF;
+    IF stray IS NOT NULL THEN
+        RAISE EXCEPTION 'cowrie_snapshot: % is not a heap of session_summaries', stray
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The backfill walks only the leaf partitions of session_summaries, or on Citus its shards.';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_check_session_heaps(regclass[]) IS
+'Backfill internals: refuses a heap that is not a leaf of session_summaries (or, on Citus, a shard of it)';

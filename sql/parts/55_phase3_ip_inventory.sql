@@ -92,6 +92,9 @@ BEGIN
             ALTER TABLE @extschema@.ip_inventory ALTER COLUMN enrichment_version TYPE varchar(20);
         END IF;
     END IF;
+    -- On Citus, both inventories become reference tables before any trigger is put on them.
+    PERFORM @extschema@.cowrie_citus_reference('@extschema@.asn_inventory'::pg_catalog.regclass);
+    PERFORM @extschema@.cowrie_citus_reference(inv);
     -- In 1.0's column order: geo_country, ip_types, is_scanner, is_bogon.
     replaced := @extschema@.cowrie_migrate_generated_columns(ARRAY['geo_country']);
     IF NOT @extschema@.cowrie_has_column(inv, 'ip_types') THEN
@@ -119,14 +122,18 @@ BEGIN
     PERFORM @extschema@.cowrie_check_trigger_name('@extschema@.ip_inventory', 'cowrie_inventory_types',
                                                   '@extschema@.cowrie_inventory_types_trigger()');
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid = inv AND t.tgname = 'cowrie_inventory_types') THEN
+        PERFORM @extschema@.cowrie_citus_trigger_ddl(inv, true);
         CREATE TRIGGER cowrie_inventory_types
             BEFORE INSERT OR UPDATE OF enrichment, ip_types ON @extschema@.ip_inventory
             FOR EACH ROW EXECUTE FUNCTION @extschema@.cowrie_inventory_types_trigger();
-        IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'cowrie_snapshot') THEN
-            ALTER TRIGGER cowrie_inventory_types ON @extschema@.ip_inventory DEPENDS ON EXTENSION cowrie_snapshot;
-        END IF;
+        PERFORM @extschema@.cowrie_trigger_depends_on_extension(inv, 'cowrie_inventory_types');
+        PERFORM @extschema@.cowrie_citus_trigger_ddl(inv, false);
     END IF;
-    PERFORM @extschema@.cowrie_migrate_inventory_queue_trigger();
+    -- On Citus, after the migration's own inventory writes (phase 5): they
+    -- would queue every IP on every node, where phase 4 cannot unqueue them.
+    IF NOT @extschema@.cowrie_citus_sessions() THEN
+        PERFORM @extschema@.cowrie_migrate_inventory_queue_trigger();
+    END IF;
     RETURN pg_catalog.jsonb_build_object('generated_columns_replaced', replaced);
 END
 $fn$;

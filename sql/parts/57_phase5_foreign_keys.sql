@@ -101,14 +101,14 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger t
                    WHERE t.tgrelid = '@extschema@.session_summaries'::regclass
                      AND t.tgname = 'cowrie_session_snapshot') THEN
+        PERFORM @extschema@.cowrie_citus_trigger_ddl('@extschema@.session_summaries'::pg_catalog.regclass, true);
         CREATE TRIGGER cowrie_session_snapshot
             BEFORE INSERT OR UPDATE ON @extschema@.session_summaries
             FOR EACH ROW
             EXECUTE FUNCTION @extschema@.cowrie_session_snapshot_trigger();
         -- DROP EXTENSION then drops the trigger with it, and no table, column or row.
-        IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'cowrie_snapshot') THEN
-            ALTER TRIGGER cowrie_session_snapshot ON @extschema@.session_summaries DEPENDS ON EXTENSION cowrie_snapshot;
-        END IF;
+        PERFORM @extschema@.cowrie_trigger_depends_on_extension('@extschema@.session_summaries'::pg_catalog.regclass, 'cowrie_session_snapshot');
+        PERFORM @extschema@.cowrie_citus_trigger_ddl('@extschema@.session_summaries'::pg_catalog.regclass, false);
     END IF;
 END
 $fn$;
@@ -122,6 +122,10 @@ DECLARE
     counts jsonb := @extschema@.cowrie_migrate_foreign_keys();
 BEGIN
     PERFORM @extschema@.cowrie_migrate_trigger();
+    IF @extschema@.cowrie_citus_sessions() THEN
+        -- Phase 3 leaves it to here on Citus.
+        PERFORM @extschema@.cowrie_migrate_inventory_queue_trigger();
+    END IF;
     IF from_version < 16 THEN
         EXECUTE 'UPDATE @extschema@.schema_state SET value = $1 WHERE key::pg_catalog.text = $2'
             USING '16'::text, 'schema_version'::text;

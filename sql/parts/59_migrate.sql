@@ -23,6 +23,7 @@ DECLARE
     t timestamptz := t0;
     counts jsonb;
     seconds jsonb := '{}';
+    citus boolean;
 BEGIN
     IF version IS NULL THEN
         RAISE INFO 'cowrie_snapshot: no cowrie tables in schema %, nothing migrated', '@extschema@'
@@ -30,6 +31,7 @@ BEGIN
         RETURN pg_catalog.jsonb_build_object('status', 'no_cowrie_tables');
     END IF;
     PERFORM @extschema@.cowrie_migrate_check_objects();
+    citus := @extschema@.cowrie_citus_prepare();
 
     counts := @extschema@.cowrie_migrate_read_sessions();
     seconds := seconds || pg_catalog.jsonb_build_object('read_sessions', @extschema@.cowrie_migrate_seconds(t));
@@ -70,7 +72,8 @@ BEGIN
                            @extschema@.cowrie_migrate_seconds(t0), counts, seconds);
     RETURN pg_catalog.jsonb_build_object('status', CASE WHEN repair THEN 'repaired' ELSE 'migrated' END,
                                          'from_version', version, 'deferred', defer,
-                                         'counts', counts, 'seconds', seconds);
+                                         'counts', counts, 'seconds', seconds)
+           || CASE WHEN citus THEN '{"citus": true}'::jsonb ELSE '{}' END;
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_migrate() IS

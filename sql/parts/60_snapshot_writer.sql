@@ -133,3 +133,68 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_write_snapshots(regclass, tid[], text[], boolean, boolean) IS
 'Backfill internals: decides and writes the snapshots of these rows of one heap of session_summaries (by ctid, each with its IP); returns the rows examined, written, and skipped because another transaction held them, the outcomes, and the skipped rows'' IPs';
+
+-- The migration's writer on Citus (phase 4): the same writes as
+-- cowrie_write_snapshots without row locks (the migration holds the table),
+-- its rows named by session_id, as a statement that Citus sends to every
+-- shard inside the migration's transaction (a shard's heap positions cannot
+-- be named from the coordinator). The decisions are made here, by
+-- cowrie_decide_ips, and travel as arrays: the shards run no rule of their
+-- own. A session without an inventory row keeps a NULL country; the first
+-- backfill run on its node makes it pending.
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_write_snapshots_by_session(session_ids text[], ips text[]) RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_ids text[];
+    v_ips text[];
+    v_in boolean[];
+    v_asn integer[];
+    v_country text[];
+    v_type text[];
+    v_at timestamptz[];
+    v_outcome text[];
+    written bigint;
+BEGIN
+    SELECT pg_catalog.array_agg(w.session_id), pg_catalog.array_agg(w.ip), pg_catalog.array_agg(d.in_inventory),
+           pg_catalog.array_agg(d.snapshot_asn), pg_catalog.array_agg(d.snapshot_country::text), pg_catalog.array_agg(d.snapshot_ip_type),
+           pg_catalog.array_agg(d.enrichment_at), pg_catalog.array_agg(d.outcome)
+      INTO v_ids, v_ips, v_in, v_asn, v_country, v_type, v_at, v_outcome
+    FROM ROWS FROM (pg_catalog.unnest(session_ids), pg_catalog.unnest(ips)) w(session_id, ip)
+    JOIN @extschema@.cowrie_decide_ips(ips) d ON d.ip_key = COALESCE(w.ip, '');
+    IF v_ids IS NULL THEN
+        RETURN 0::bigint;
+    END IF;
+    -- The SET and the condition are cowrie_write_snapshots's, row for row.
+    UPDATE @extschema@.session_summaries s SET
+        source_ip = CASE
+            WHEN @extschema@.cowrie_normalize_ip(s.source_ip::text) = s.source_ip::text THEN s.source_ip
+            WHEN d.in_inventory THEN d.ip
+            WHEN @extschema@.cowrie_normalize_ip(s.source_ip::text) IS NULL THEN NULL
+            ELSE s.source_ip END,
+        snapshot_asn = COALESCE(s.snapshot_asn, d.snapshot_asn),
+        snapshot_country = CASE
+            WHEN d.outcome = 'no_inventory' THEN s.snapshot_country
+            WHEN s.snapshot_country IS NULL THEN d.snapshot_country
+            WHEN s.snapshot_country::text = 'XX' AND d.outcome = 'enriched' THEN d.snapshot_country
+            ELSE s.snapshot_country END,
+        snapshot_ip_type = COALESCE(s.snapshot_ip_type, d.snapshot_ip_type),
+        enrichment_at = COALESCE(s.enrichment_at, @extschema@.cowrie_utc_as(s.enrichment_at, d.enrichment_at))
+    FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_ips), pg_catalog.unnest(v_in), pg_catalog.unnest(v_asn),
+                    pg_catalog.unnest(v_country), pg_catalog.unnest(v_type), pg_catalog.unnest(v_at), pg_catalog.unnest(v_outcome))
+         d(session_id, ip, in_inventory, snapshot_asn, snapshot_country, snapshot_ip_type, enrichment_at, outcome)
+    WHERE s.session_id = d.session_id
+      AND ((s.snapshot_country IS NULL AND d.outcome <> 'no_inventory')
+           OR (s.snapshot_country::text = 'XX' AND d.outcome = 'enriched')
+           OR (s.snapshot_asn IS NULL AND d.snapshot_asn IS NOT NULL)
+           OR (s.snapshot_ip_type IS NULL AND d.snapshot_ip_type IS NOT NULL)
+           OR (s.enrichment_at IS NULL AND d.enrichment_at IS NOT NULL)
+           OR (s.source_ip IS NULL AND d.in_inventory)
+           OR @extschema@.cowrie_normalize_ip(s.source_ip::text) IS DISTINCT FROM s.source_ip::text);
+    GET DIAGNOSTICS written = ROW_COUNT;
+    RETURN written;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cowrie_write_snapshots_by_session(text[], text[]) IS
+'Internal: the migration''s snapshot writes on Citus, rows by session_id, the decisions made on the coordinator';

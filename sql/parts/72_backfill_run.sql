@@ -7,15 +7,18 @@
 -- and each step it calls is a function that pins its search_path.
 ------------------------------------------------------------------------------
 
--- What a run starts from: its heaps, whether it walks wide, and the sessions
--- it expects to examine (for the progress line).
+-- What a run starts from: its heaps (on Citus, its nodes and their shards),
+-- whether it walks wide, and the sessions it expects to examine (for the
+-- progress line).
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_start(retry_unenrichable boolean,
-                                                           OUT heaps regclass[], OUT wide boolean, OUT total bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+                                                           OUT heaps regclass[], OUT wide boolean, OUT total bigint,
+                                                           OUT nodes jsonb)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     sessions regclass := pg_catalog.to_regclass('@extschema@.session_summaries');
+    citus text := @extschema@.cowrie_citus_kind(sessions);
 BEGIN
     IF sessions IS NULL OR NOT @extschema@.cowrie_has_column(sessions, 'snapshot_country') THEN
         RAISE EXCEPTION 'cowrie_snapshot: session_summaries has no snapshot columns yet'
@@ -24,30 +27,36 @@ BEGIN
                       CASE WHEN sessions IS NULL THEN 'no session_summaries table' ELSE 'a session_summaries table without snapshot_country' END),
                   HINT = 'Run the v16 migration first: ALTER EXTENSION cowrie_snapshot UPDATE, or SELECT cowrie_migrate().';
     END IF;
-    -- A Citus table's rows are in its shards on the workers: the heaps here
-    -- are empty shells (issue 32). Refused rather than a run that finds nothing.
-    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
-        IF EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = sessions) THEN
-            RAISE EXCEPTION 'cowrie_snapshot: the backfill does not run on a Citus table yet'
+    IF citus IS NOT NULL THEN
+        -- A Citus table's rows are in its shards: each node walks its own
+        -- (docs/citus.md). Run from the coordinator, which knows them all.
+        IF citus <> 'distributed' OR NOT @extschema@.cowrie_citus_coordinator() THEN
+            RAISE EXCEPTION 'cowrie_snapshot: the backfill runs on the Citus coordinator, on a session_summaries distributed by session_id'
                 USING ERRCODE = 'feature_not_supported',
-                      DETAIL = pg_catalog.format('%s is a Citus table: its rows are in shards on the worker nodes, which the backfill does not walk yet.', sessions),
-                      HINT = 'Migrate in default mode (SELECT cowrie_migrate() without cowrie_snapshot.defer_session_backfill): it fills every session, and the ingestion trigger fills new ones (docs/citus.md).';
+                      DETAIL = pg_catalog.format('%s is a Citus %s table, and this node is %s.', sessions, citus,
+                                                 CASE WHEN @extschema@.cowrie_citus_coordinator() THEN 'the coordinator' ELSE 'a worker' END),
+                      HINT = 'Connect to the coordinator (docs/citus.md).';
         END IF;
+        nodes := @extschema@.cowrie_citus_nodes();
+        heaps := '{}';
+    ELSE
+        PERFORM @extschema@.cowrie_check_layout();
+        heaps := @extschema@.cowrie_session_heaps();
     END IF;
-    PERFORM @extschema@.cowrie_check_layout();
-    heaps := @extschema@.cowrie_session_heaps();
     wide := retry_unenrichable OR EXISTS (SELECT FROM @extschema@.cowrie_inventory_queue q WHERE q.ip = '*');
     IF wide THEN
         RAISE NOTICE 'cowrie_backfill: walking every session the rule may still add to, not only those without a country'
             USING DETAIL = CASE WHEN retry_unenrichable THEN 'retry_unenrichable is on.'
                                 ELSE 'A deferred repair of upstream''s state queued it (''*'' in cowrie_inventory_queue); a complete run removes it.' END;
         -- Every session may be examined: the planner's count is enough for a progress line.
-        total := (SELECT COALESCE(pg_catalog.sum(GREATEST(c.reltuples, 0)), 0) FROM pg_catalog.pg_class c WHERE c.oid = ANY (heaps))::bigint;
+        total := CASE WHEN nodes IS NULL
+                      THEN (SELECT COALESCE(pg_catalog.sum(GREATEST(c.reltuples, 0)), 0) FROM pg_catalog.pg_class c WHERE c.oid = ANY (heaps))::bigint
+                      ELSE (SELECT pg_catalog.count(*) FROM @extschema@.session_summaries) END;
     ELSE
         -- Through the index on snapshot_country, without the heap: a complete
         -- table is not read. Pending sessions are not the walk's.
         total := GREATEST((SELECT pg_catalog.count(*) FROM @extschema@.session_summaries s WHERE s.snapshot_country IS NULL)
-                          - (SELECT pg_catalog.count(*) FROM @extschema@.cowrie_pending_sessions), 0);
+                          - @extschema@.cowrie_pending_count(nodes), 0);
     END IF;
 END
 $fn$;
@@ -240,7 +249,7 @@ COMMENT ON FUNCTION @extschema@.cowrie_backfill_rewritten(regclass, oid, integer
 -- heap order need no statistics, autovacuum refreshes them, and sampling
 -- 30,000 wide rows would set the run's memory peak (BENCHMARKS.md).
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_finish(done bigint, total bigint, started timestamptz, outcomes jsonb,
-                                                            complete boolean, wide boolean, dry_run boolean)
+                                                            complete boolean, wide boolean, dry_run boolean, nodes jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -257,12 +266,20 @@ BEGIN
     IF wide THEN
         DELETE FROM @extschema@.cowrie_inventory_queue q WHERE q.ip = '*';
     END IF;
-    SELECT pg_catalog.count(*) FILTER (WHERE NOT EXISTS (SELECT FROM @extschema@.cowrie_pending_sessions p
-                                                         WHERE p.session_id = s.session_id::text)),
-           pg_catalog.count(*) FILTER (WHERE EXISTS (SELECT FROM @extschema@.cowrie_pending_sessions p
-                                                     WHERE p.session_id = s.session_id::text))
-      INTO left_over, pending
-    FROM @extschema@.session_summaries s WHERE s.snapshot_country IS NULL;
+    IF nodes IS NULL THEN
+        SELECT pg_catalog.count(*) FILTER (WHERE NOT EXISTS (SELECT FROM @extschema@.cowrie_pending_sessions p
+                                                             WHERE p.session_id = s.session_id::text)),
+               pg_catalog.count(*) FILTER (WHERE EXISTS (SELECT FROM @extschema@.cowrie_pending_sessions p
+                                                         WHERE p.session_id = s.session_id::text))
+          INTO left_over, pending
+        FROM @extschema@.session_summaries s WHERE s.snapshot_country IS NULL;
+    ELSE
+        -- Citus: the pending sessions are in each node's own table (pending
+        -- sessions have no country).
+        pending := @extschema@.cowrie_pending_count(nodes);
+        left_over := GREATEST((SELECT pg_catalog.count(*) FROM @extschema@.session_summaries s WHERE s.snapshot_country IS NULL)
+                              - pending, 0);
+    END IF;
     IF left_over = 0 THEN
         RAISE NOTICE 'cowrie_backfill: %/% sessions, done%', done, total,
                      CASE WHEN pending > 0 THEN pg_catalog.format('; %s sessions wait for their IP''s inventory row', pending) ELSE '' END
@@ -275,16 +292,23 @@ BEGIN
     END IF;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_backfill_finish(bigint, bigint, timestamptz, jsonb, boolean, boolean, boolean) IS
+COMMENT ON FUNCTION @extschema@.cowrie_backfill_finish(bigint, bigint, timestamptz, jsonb, boolean, boolean, boolean, jsonb) IS
 'Backfill internals: ends a backfill run (final NOTICE, or a WARNING with the sessions left)';
 
-CREATE OR REPLACE PROCEDURE @extschema@.cowrie_backfill_run(batch_size integer, max_batches integer, dry_run boolean,
-                                                          retry_unenrichable boolean, committing boolean, batch_lock_timeout text,
-                                                          INOUT processed bigint DEFAULT NULL)
+-- The batches of one node: the walk of each of these heaps, then (completion)
+-- the sessions of the IPs in this node's queue, in these heaps. A plain or
+-- partitioned table's run calls it with every heap; on Citus each node runs it
+-- over its own shards of session_summaries, with its own queue and pending
+-- sessions (the inventory's triggers fire on each node's placement), sent by
+-- the coordinator's run (cowrie_citus_on_nodes). The run's figures travel in
+-- state: done, total, batches, outcomes, complete, started.
+CREATE OR REPLACE PROCEDURE @extschema@.cowrie_backfill_local(heaps regclass[], batch_size integer, max_batches integer,
+                                                            wide boolean, dry_run boolean, committing boolean,
+                                                            batch_lock_timeout text, walk boolean, completion boolean,
+                                                            INOUT state jsonb)
 LANGUAGE plpgsql
 AS $fn$
 DECLARE
-    run record;                 -- heaps, wide, total (cowrie_backfill_start)
     heap pg_catalog.regclass;
     plan record;                -- the walk of this heap: heap_end, range_blocks, filenode
     watermark pg_catalog.tid;   -- this heap's next batch starts after it
@@ -292,27 +316,22 @@ DECLARE
     restarts pg_catalog.int4;
     queue_after pg_catalog.text := ''::pg_catalog.text;   -- the completion's next batch starts after this IP
     batch record;
-    total pg_catalog.int8;
-    done pg_catalog.int8 := 0::pg_catalog.int8;
-    batches pg_catalog.int4 := 0;
-    outcomes pg_catalog.jsonb := '{}'::pg_catalog.jsonb;
+    total pg_catalog.int8 := COALESCE((state OPERATOR(pg_catalog.->>) 'total')::pg_catalog.int8, 0::pg_catalog.int8);
+    done pg_catalog.int8 := COALESCE((state OPERATOR(pg_catalog.->>) 'done')::pg_catalog.int8, 0::pg_catalog.int8);
+    batches pg_catalog.int4 := COALESCE((state OPERATOR(pg_catalog.->>) 'batches')::pg_catalog.int4, 0);
+    outcomes pg_catalog.jsonb := COALESCE(state OPERATOR(pg_catalog.->) 'outcomes', '{}'::pg_catalog.jsonb);
     complete pg_catalog.bool := true;   -- false once max_batches stops the run
-    started pg_catalog.timestamptz := pg_catalog.clock_timestamp();
-    last_notice pg_catalog.timestamptz := started;
+    started pg_catalog.timestamptz := COALESCE((state OPERATOR(pg_catalog.->>) 'started')::pg_catalog.timestamptz, pg_catalog.clock_timestamp());
+    last_notice pg_catalog.timestamptz := pg_catalog.clock_timestamp();
 BEGIN
-    IF committing THEN
-        SELECT * INTO run FROM @extschema@.cowrie_backfill_commit_start(retry_unenrichable, batch_lock_timeout);
-        COMMIT;
-    ELSE
-        SELECT * INTO run FROM @extschema@.cowrie_backfill_start(retry_unenrichable);
-    END IF;
-    total := run.total;
+    -- Only heaps of session_summaries (its leaves, or this node's shards of it).
+    PERFORM @extschema@.cowrie_check_session_heaps(heaps);
     <<heaps>>
-    FOREACH heap IN ARRAY run.heaps LOOP
+    FOREACH heap IN ARRAY CASE WHEN walk THEN heaps ELSE '{}'::pg_catalog.regclass[] END LOOP
         restarts := 0;
         <<walk>>
         LOOP
-            SELECT * INTO plan FROM @extschema@.cowrie_backfill_heap_plan(heap, batch_size, run.wide);
+            SELECT * INTO plan FROM @extschema@.cowrie_backfill_heap_plan(heap, batch_size, wide);
             watermark := '(0,0)';
             WHILE watermark OPERATOR(pg_catalog.<) plan.heap_end LOOP
                 IF batches OPERATOR(pg_catalog.>=) max_batches THEN
@@ -323,7 +342,7 @@ BEGIN
                                                      OPERATOR(pg_catalog.+) plan.range_blocks)::pg_catalog.tid, plan.heap_end);
                 SELECT * INTO batch FROM pg_catalog.jsonb_to_record(@extschema@.cowrie_backfill_batch(
                     pg_catalog.jsonb_build_object('kind', 'walk', 'heap', heap::pg_catalog.oid, 'after', watermark, 'range_end', range_end,
-                                                  'batch_size', batch_size, 'wide', run.wide, 'dry_run', dry_run),
+                                                  'batch_size', batch_size, 'wide', wide, 'dry_run', dry_run),
                     committing, batch_lock_timeout))
                     AS b(examined pg_catalog.int8, written pg_catalog.int8, skipped pg_catalog.int8, outcomes pg_catalog.jsonb,
                          next_tid pg_catalog.tid);
@@ -335,7 +354,7 @@ BEGIN
                     batches := batches OPERATOR(pg_catalog.+) 1;
                     -- A wide walk counts what it changed: repeated retry runs come to 0.
                     -- Rows another transaction held are left to the next run.
-                    done := done OPERATOR(pg_catalog.+) CASE WHEN run.wide THEN batch.written
+                    done := done OPERATOR(pg_catalog.+) CASE WHEN wide THEN batch.written
                                                              ELSE batch.examined OPERATOR(pg_catalog.-) batch.skipped END;
                     outcomes := @extschema@.cowrie_backfill_add_outcomes(outcomes, batch.outcomes);
                 END IF;
@@ -351,13 +370,13 @@ BEGIN
             EXIT walk;
         END LOOP;
     END LOOP;
-    WHILE complete LOOP
+    WHILE complete AND completion LOOP
         IF batches OPERATOR(pg_catalog.>=) max_batches THEN
             complete := false;
             EXIT;
         END IF;
         SELECT * INTO batch FROM pg_catalog.jsonb_to_record(@extschema@.cowrie_backfill_batch(
-            pg_catalog.jsonb_build_object('kind', 'queue', 'heaps', run.heaps::pg_catalog.oid[],
+            pg_catalog.jsonb_build_object('kind', 'queue', 'heaps', heaps::pg_catalog.oid[],
                                           'after', queue_after, 'batch_size', batch_size, 'dry_run', dry_run),
             committing, batch_lock_timeout))
             AS b(examined pg_catalog.int8, written pg_catalog.int8, outcomes pg_catalog.jsonb, next_ip pg_catalog.text);
@@ -374,12 +393,48 @@ BEGIN
             outcomes := @extschema@.cowrie_backfill_add_outcomes(outcomes, pg_catalog.jsonb_build_object('completed', batch.written));
         END IF;
     END LOOP;
+    state := pg_catalog.jsonb_build_object('done', done, 'total', total, 'batches', batches, 'outcomes', outcomes,
+                                           'complete', complete, 'started', started);
+END
+$fn$;
+COMMENT ON PROCEDURE @extschema@.cowrie_backfill_local(regclass[], integer, integer, boolean, boolean, boolean, text, boolean, boolean, jsonb) IS
+'Backfill internals: the batches of one node (the walk of these heaps of session_summaries, then the completion of this node''s queued IPs in them); the run''s figures in and out as state';
+
+CREATE OR REPLACE PROCEDURE @extschema@.cowrie_backfill_run(batch_size integer, max_batches integer, dry_run boolean,
+                                                          retry_unenrichable boolean, committing boolean, batch_lock_timeout text,
+                                                          INOUT processed bigint DEFAULT NULL)
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+    run record;                 -- heaps, wide, total, nodes (cowrie_backfill_start)
+    state pg_catalog.jsonb;
+BEGIN
+    IF committing THEN
+        SELECT * INTO run FROM @extschema@.cowrie_backfill_commit_start(retry_unenrichable, batch_lock_timeout);
+        COMMIT;
+    ELSE
+        SELECT * INTO run FROM @extschema@.cowrie_backfill_start(retry_unenrichable);
+    END IF;
+    state := pg_catalog.jsonb_build_object('done', 0, 'total', run.total, 'batches', 0, 'outcomes', '{}'::pg_catalog.jsonb,
+                                           'complete', true, 'started', pg_catalog.clock_timestamp());
+    IF run.nodes IS NULL THEN
+        CALL @extschema@.cowrie_backfill_local(run.heaps, batch_size, max_batches, run.wide, dry_run, committing,
+                                               batch_lock_timeout, true, true, state);
+    ELSE
+        -- Citus: each node runs its own batches over its shards.
+        state := @extschema@.cowrie_backfill_citus(run.nodes, state, batch_size, max_batches, run.wide, dry_run, committing,
+                                                   batch_lock_timeout);
+    END IF;
     IF committing THEN
         PERFORM @extschema@.cowrie_backfill_unlock();
     END IF;
-    PERFORM @extschema@.cowrie_backfill_finish(done, total, started, outcomes, complete, run.wide, dry_run);
-    processed := done;
+    PERFORM @extschema@.cowrie_backfill_finish((state OPERATOR(pg_catalog.->>) 'done')::pg_catalog.int8,
+                                               (state OPERATOR(pg_catalog.->>) 'total')::pg_catalog.int8,
+                                               (state OPERATOR(pg_catalog.->>) 'started')::pg_catalog.timestamptz,
+                                               state OPERATOR(pg_catalog.->) 'outcomes',
+                                               (state OPERATOR(pg_catalog.->>) 'complete')::pg_catalog.bool, run.wide, dry_run, run.nodes);
+    processed := (state OPERATOR(pg_catalog.->>) 'done')::pg_catalog.int8;
 END
 $fn$;
 COMMENT ON PROCEDURE @extschema@.cowrie_backfill_run(integer, integer, boolean, boolean, boolean, text, bigint) IS
-'Backfill internals: a whole backfill run (the walk of every heap, then the completion of the queued IPs); its state is its own variables';
+'Backfill internals: a whole backfill run (the walk of every heap, then the completion of the queued IPs), on this node or, on Citus, on every node';

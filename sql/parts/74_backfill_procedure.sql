@@ -70,7 +70,8 @@ COMMENT ON FUNCTION @extschema@.cowrie_backfill_unlock() IS 'Backfill internals:
 -- The run's first transaction: the lock, then the start. Any error releases
 -- the lock again (an advisory unlock is not undone by the rollback).
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_backfill_commit_start(retry_unenrichable boolean, batch_lock_timeout text,
-                                                                  OUT heaps regclass[], OUT wide boolean, OUT total bigint)
+                                                                  OUT heaps regclass[], OUT wide boolean, OUT total bigint,
+                                                                  OUT nodes jsonb)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -79,7 +80,7 @@ BEGIN
     BEGIN
         -- The count waits for table locks too: bound it like a batch (the COMMIT resets it).
         PERFORM pg_catalog.set_config('lock_timeout', batch_lock_timeout, true);
-        SELECT x.heaps, x.wide, x.total INTO heaps, wide, total
+        SELECT x.heaps, x.wide, x.total, x.nodes INTO heaps, wide, total, nodes
         FROM @extschema@.cowrie_backfill_start(retry_unenrichable) x;
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         PERFORM @extschema@.cowrie_backfill_unlock();

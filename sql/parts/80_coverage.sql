@@ -4,10 +4,15 @@
 
 CREATE OR REPLACE FUNCTION @extschema@.cowrie_snapshot_coverage()
 RETURNS TABLE (metric text, sessions bigint, percent numeric)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 #variable_conflict use_column
+DECLARE
+    -- On Citus each node keeps its own pending sessions (50_citus.sql); read
+    -- apart from the sessions' counts, which Citus sums over the shards.
+    pending bigint := @extschema@.cowrie_pending_count(
+        CASE WHEN @extschema@.cowrie_citus_sessions() THEN @extschema@.cowrie_citus_nodes() END);
 BEGIN
     RETURN QUERY
         WITH c AS (
@@ -17,15 +22,14 @@ BEGIN
                    pg_catalog.count(*) FILTER (WHERE snapshot_country <> 'XX') AS with_real_country,
                    pg_catalog.count(*) FILTER (WHERE snapshot_country = 'XX') AS with_xx,
                    pg_catalog.count(snapshot_asn) AS with_asn,
-                   pg_catalog.count(snapshot_ip_type) AS with_ip_type,
-                   (SELECT pg_catalog.count(DISTINCT p.session_id) FROM @extschema@.cowrie_pending_sessions p) AS pending
+                   pg_catalog.count(snapshot_ip_type) AS with_ip_type
             FROM @extschema@.session_summaries)
         SELECT m.metric, m.n, CASE WHEN c.total > 0 THEN pg_catalog.round(100.0 * m.n / c.total, 2) END
         FROM c, LATERAL (VALUES ('sessions', c.total), ('with_source_ip', c.with_source_ip),
                                 ('with_snapshot_country', c.with_country),
                                 ('with_country_code', c.with_real_country), ('with_country_xx', c.with_xx),
                                 ('with_snapshot_asn', c.with_asn), ('with_snapshot_ip_type', c.with_ip_type),
-                                ('waiting_for_inventory', c.pending)) m(metric, n);
+                                ('waiting_for_inventory', pending)) m(metric, n);
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_snapshot_coverage() IS
