@@ -67,7 +67,7 @@ grep -q 'WARNING:  01000: cowrie_backfill: 19999/20000 sessions, 1 sessions left
 ok $? "a run that had to skip a locked session ends with a WARNING and the count left (not 'done')"
 [ "$(q job_left "$NULLS")" = 1 ]; ok $? "  and exactly that session is left"
 out=$($PSQL -d job_left -c 'CALL cowrie_backfill_commit(1000)' 2>&1)
-echo "$out" | grep -q 'NOTICE:  00000: cowrie_backfill: 1/1 sessions, done' && [ "$(q job_left "$NULLS")" = 0 ]
+grep -q <<<"$out" 'NOTICE:  00000: cowrie_backfill: 1/1 sessions, done' && [ "$(q job_left "$NULLS")" = 0 ]
 ok $? "  the next run takes it and says done"
 
 # VACUUM FULL between two batches moves every row behind the watermark: the

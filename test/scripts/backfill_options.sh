@@ -27,8 +27,8 @@ $PSQL -d $DB -c 'SET cowrie_snapshot.defer_session_backfill = on' -c 'CREATE EXT
 refused() {
 	local call=$1 state=$2 msg=$3 detail=$4 out
 	out=$($PSQL -d $DB -c "$call" 2>&1)
-	echo "$out" | grep -qF "ERROR:  $state: $msg" && echo "$out" | grep -qF "DETAIL:  $detail" &&
-		echo "$out" | grep -q "HINT:  " && [ "$(q "$LOCKS")" = 0 ] && [ "$(q "$FILLED")" = 0 ]
+	grep -qF <<<"$out" "ERROR:  $state: $msg" && grep -qF <<<"$out" "DETAIL:  $detail" &&
+		grep -q <<<"$out" "HINT:  " && [ "$(q "$LOCKS")" = 0 ] && [ "$(q "$FILLED")" = 0 ]
 	ok $? "$call: $state, and no lock or session left"
 	echo "$out" | grep -E 'ERROR|DETAIL|HINT' | sed 's/^/# /'
 }
@@ -56,13 +56,13 @@ for _ in $(seq 200); do grep -q '^holder: ' "$WORK/holder.out" && break; sleep 0
 holder=$(sed -nE 's/^holder: //p' "$WORK/holder.out")
 out=$($PSQL -d $DB -c 'CALL cowrie_backfill_commit(1000)' 2>&1)
 echo "$out" | grep -E 'ERROR|DETAIL|HINT' | sed 's/^/# /'
-echo "$out" | grep -qF "ERROR:  55P03: cowrie_snapshot: the committing backfill's advisory lock is held by another session"
+grep -qF <<<"$out" "ERROR:  55P03: cowrie_snapshot: the committing backfill's advisory lock is held by another session"
 ok $? "a run behind a lock some role took fails with 55P03"
-! echo "$out" | grep -q 'another cowrie_backfill_commit is running'
+! grep -q <<<"$out" 'another cowrie_backfill_commit is running'
 ok $? "  and does not claim that a backfill is running"
-echo "$out" | grep -qF "DETAIL:  Advisory lock (1668249458, 1) is held by backend $holder (role opt_squatter, application_name 'squatting_app', state: idle); its last query is not a cowrie_backfill_commit call: SELECT 'holder: '"
+grep -qF <<<"$out" "DETAIL:  Advisory lock (1668249458, 1) is held by backend $holder (role opt_squatter, application_name 'squatting_app', state: idle); its last query is not a cowrie_backfill_commit call: SELECT 'holder: '"
 ok $? "  the DETAIL names the holder's pid ($holder), role, application_name, state, and that its query is not a backfill"
-echo "$out" | grep -qF "pg_terminate_backend($holder)" && echo "$out" | grep -qF "pg_stat_activity WHERE pid = $holder"
+grep -qF <<<"$out" "pg_terminate_backend($holder)" && grep -qF <<<"$out" "pg_stat_activity WHERE pid = $holder"
 ok $? "  the HINT says how to find and end it"
 [ "$(q "$FILLED")" = 0 ]; ok $? "  and the refused run wrote nothing"
 echo '\q' >&7
@@ -77,8 +77,8 @@ for _ in $(seq 400); do [ "$(q "$LOCKS")" = 1 ] && break; sleep 0.025; done
 out=$($PSQL -d $DB -c 'CALL cowrie_backfill_commit(1000)' 2>&1)
 wait $running
 echo "$out" | grep -E 'DETAIL' | sed 's/^/# /'
-echo "$out" | grep -qF "ERROR:  55P03: cowrie_snapshot: the committing backfill's advisory lock is held by another session" &&
-	echo "$out" | grep -qF "state: active); its current query is a cowrie_backfill_commit call: CALL cowrie_backfill_commit(1)"
+grep -qF <<<"$out" "ERROR:  55P03: cowrie_snapshot: the committing backfill's advisory lock is held by another session" &&
+	grep -qF <<<"$out" "state: active); its current query is a cowrie_backfill_commit call: CALL cowrie_backfill_commit(1)"
 ok $? "a run behind a running CALL cowrie_backfill_commit(1) is refused, saying the holder's query is a backfill call"
 
 # Once it is gone, the run proceeds and fills every session.

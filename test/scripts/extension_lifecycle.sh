@@ -27,7 +27,7 @@ v=$($PSQL -At -d lc_upgraded -c "SELECT extversion FROM pg_extension WHERE extna
 [ "$v" = 1.0 ]; ok $? "base version 1.0 installs the functions only (extversion $v)"
 [ -z "$($PSQL -At -d lc_upgraded -c "SELECT to_regclass('ip_inventory')")" ]; ok $? "1.0 does not migrate"
 out=$($PSQL -At -d lc_upgraded -c '\set VERBOSITY verbose' -c 'SELECT cowrie_backfill()' 2>&1)
-echo "$out" | grep -q 'ERROR:  55000: cowrie_snapshot: session_summaries has no snapshot columns yet' && echo "$out" | grep -q 'HINT:  Run the v16 migration first'
+grep -q <<<"$out" 'ERROR:  55000: cowrie_snapshot: session_summaries has no snapshot columns yet' && grep -q <<<"$out" 'HINT:  Run the v16 migration first'
 ok $? "cowrie_backfill before the migration: 55000 with a hint"
 $PSQL -d lc_upgraded -c 'ALTER EXTENSION cowrie_snapshot UPDATE' 2>/dev/null; ok $? "ALTER EXTENSION cowrie_snapshot UPDATE migrates"
 snapshot_db lc_fresh; snapshot_db lc_upgraded

@@ -202,11 +202,13 @@ for et in json jsonb; do
 	same_columns "$et e980629 v17: every v16 column unchanged" $e16 $e17 '^schema_state$'
 	same_columns "$et fixed v17: every v16 column unchanged" $f16 $f17 '^schema_state$'
 	if [ $et = json ]; then
-		out=$($PSQL -d $e17 -v version=16 -f $F/production_road.sql 2>&1); [ $? -ne 0 ] && echo "$out" | grep -q 'at version 17'
-		ok $? "refuses to take a v17 database back to 16"
-		out=$($PSQL -d $e17 -v shape=fixed -v version=17 -f $F/production_road.sql 2>&1); [ $? -ne 0 ] && echo "$out" | grep -q 'cannot be reached'
+		out=$($PSQL -d $e17 -v version=16 -f $F/production_road.sql 2>&1); rc=$?
+		[ $rc -ne 0 ] && grep -q <<<"$out" 'at version 17'; r=$?
+		ok $r "refuses to take a v17 database back to 16"
+		[ $r = 0 ] || sed 's/^/# /' <<<"psql exited $rc: $out"
+		out=$($PSQL -d $e17 -v shape=fixed -v version=17 -f $F/production_road.sql 2>&1); [ $? -ne 0 ] && grep -q <<<"$out" 'cannot be reached'
 		ok $? "the fix script refuses an e980629 database at 17 (as upstream's does)"
-		out=$($PSQL -d $e17 -v n=300 -f $F/production_road.sql 2>&1); [ $? -ne 0 ] && echo "$out" | grep -q 'n is 300'
+		out=$($PSQL -d $e17 -v n=300 -f $F/production_road.sql 2>&1); [ $? -ne 0 ] && grep -q <<<"$out" 'n is 300'
 		ok $? "refuses an n that is not the database's"
 	fi
 	drop_all $base $road $e16 $e17 $f16 $f17
