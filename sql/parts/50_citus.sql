@@ -202,21 +202,35 @@ $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_citus_nodes() IS
 'Backfill internals: the Citus nodes a backfill run visits, each with its shards of session_summaries';
 
--- Runs one command on each of these nodes (in parallel, or one after the
--- other) and returns each node's one-value result; a node's error is raised
--- here, with the node named. In a committing run it releases the run's lock.
-CREATE OR REPLACE FUNCTION @extschema@.cowrie_citus_on_nodes(node_names text[], node_ports integer[], commands text[],
-                                                           parallel boolean, committing boolean) RETURNS text[]
+-- Runs one step on each of these nodes ([{name, port, shards}], in parallel
+-- or one after the other): with step, cowrie_backfill_local over the node's
+-- shards with step's arguments; without, the count of the node's pending
+-- sessions. The commands are made here from typed values: no caller passes
+-- SQL text. Returns each node's one-value result; a node's error is raised
+-- here, with the node named (a committing step releases the run's lock first).
+CREATE OR REPLACE FUNCTION @extschema@.cowrie_citus_on_nodes(nodes jsonb, step jsonb, parallel boolean) RETURNS text[]
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     r record;
     results text[] := '{}'::text[];
+    node_names text[] := ARRAY(SELECT e ->> 'name' FROM pg_catalog.jsonb_array_elements(nodes) WITH ORDINALITY x(e, i) ORDER BY i);
+    node_ports integer[] := ARRAY(SELECT (e ->> 'port')::integer FROM pg_catalog.jsonb_array_elements(nodes) WITH ORDINALITY x(e, i) ORDER BY i);
+    commands text[] := ARRAY(
+        SELECT CASE WHEN step IS NULL
+                    THEN 'SELECT pg_catalog.count(DISTINCT p.session_id) FROM @extschema@.cowrie_pending_sessions p'
+                    ELSE pg_catalog.format('CALL @extschema@.cowrie_backfill_local(%L::pg_catalog.regclass[], %L, %L, %L, %L, %L, %L, %L, %L, %L::pg_catalog.jsonb)',
+                                           ARRAY(SELECT pg_catalog.jsonb_array_elements_text(e -> 'shards')),
+                                           (step ->> 'batch_size')::integer, (step ->> 'max_batches')::integer,
+                                           (step ->> 'wide')::boolean, (step ->> 'dry_run')::boolean, (step ->> 'committing')::boolean,
+                                           step ->> 'batch_lock_timeout', (step ->> 'walk')::boolean, (step ->> 'completion')::boolean,
+                                           step -> 'state') END
+        FROM pg_catalog.jsonb_array_elements(nodes) WITH ORDINALITY x(e, i) ORDER BY i);
 BEGIN
     FOR r IN SELECT * FROM pg_catalog.master_run_on_worker(node_names, node_ports, commands, parallel) LOOP
         IF NOT r.success THEN
-            IF committing THEN
+            IF COALESCE((step ->> 'committing')::boolean, false) THEN
                 PERFORM @extschema@.cowrie_backfill_unlock();
             END IF;
             RAISE EXCEPTION 'cowrie_snapshot: the backfill failed on Citus node %:%', r.node_name, r.node_port
@@ -229,26 +243,8 @@ BEGIN
     RETURN results;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_citus_on_nodes(text[], integer[], text[], boolean, boolean) IS
-'Backfill internals: runs one command on each of these Citus nodes (master_run_on_worker), raising a node''s error';
-
--- The same query on every node, its bigint results summed (counts that live
--- in each node's own tables: pending sessions, sessions left).
-CREATE OR REPLACE FUNCTION @extschema@.cowrie_citus_sum(nodes jsonb, per_node_query text) RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    RETURN (SELECT COALESCE(pg_catalog.sum(x::bigint), 0)::bigint
-            FROM pg_catalog.unnest(@extschema@.cowrie_citus_on_nodes(
-                     ARRAY(SELECT e ->> 'name' FROM pg_catalog.jsonb_array_elements(nodes) e),
-                     ARRAY(SELECT (e ->> 'port')::integer FROM pg_catalog.jsonb_array_elements(nodes) e),
-                     ARRAY(SELECT per_node_query FROM pg_catalog.jsonb_array_elements(nodes) e),
-                     true, false)) x);
-END
-$fn$;
-COMMENT ON FUNCTION @extschema@.cowrie_citus_sum(jsonb, text) IS
-'Backfill internals: a count query run on every Citus node, summed';
+COMMENT ON FUNCTION @extschema@.cowrie_citus_on_nodes(jsonb, jsonb, boolean) IS
+'Backfill internals: runs one backfill step (or the pending count) on each of these Citus nodes (master_run_on_worker), raising a node''s error';
 
 -- The run on Citus: the walk in rounds of one shard per node, the nodes in
 -- parallel (one command at a time when max_batches bounds the run, so that
@@ -292,16 +288,12 @@ BEGIN
             -- The completion: every node, each with all its shards.
             chunk := nodes;
         END IF;
-        FOREACH result IN ARRAY @extschema@.cowrie_citus_on_nodes(
-            ARRAY(SELECT t ->> 'name' FROM pg_catalog.jsonb_array_elements(chunk) t),
-            ARRAY(SELECT (t ->> 'port')::integer FROM pg_catalog.jsonb_array_elements(chunk) t),
-            ARRAY(SELECT pg_catalog.format('CALL @extschema@.cowrie_backfill_local(%L::pg_catalog.regclass[], %L, %L, %L, %L, %L, %L, %L, %L, %L::pg_catalog.jsonb)',
-                                           ARRAY(SELECT pg_catalog.jsonb_array_elements_text(t -> 'shards')),
-                                           batch_size, max_batches - (state ->> 'batches')::integer, wide, dry_run, committing,
-                                           batch_lock_timeout, walk OR at_once, NOT walk,
-                                           pg_catalog.jsonb_build_object('started', state -> 'started'))
-                  FROM pg_catalog.jsonb_array_elements(chunk) t),
-            max_batches IS NULL, committing) LOOP
+        FOREACH result IN ARRAY @extschema@.cowrie_citus_on_nodes(chunk,
+            pg_catalog.jsonb_build_object('batch_size', batch_size, 'max_batches', max_batches - (state ->> 'batches')::integer,
+                                          'wide', wide, 'dry_run', dry_run, 'committing', committing,
+                                          'batch_lock_timeout', batch_lock_timeout, 'walk', walk OR at_once, 'completion', NOT walk,
+                                          'state', pg_catalog.jsonb_build_object('started', state -> 'started')),
+            max_batches IS NULL) LOOP
             per_node := result::jsonb;
             state := state || pg_catalog.jsonb_build_object(
                 'done', (state ->> 'done')::bigint + (per_node ->> 'done')::bigint,
@@ -348,7 +340,8 @@ BEGIN
     IF nodes IS NULL THEN
         RETURN (SELECT pg_catalog.count(DISTINCT p.session_id) FROM @extschema@.cowrie_pending_sessions p);
     END IF;
-    RETURN @extschema@.cowrie_citus_sum(nodes, 'SELECT pg_catalog.count(DISTINCT p.session_id) FROM @extschema@.cowrie_pending_sessions p');
+    RETURN (SELECT COALESCE(pg_catalog.sum(x::bigint), 0)::bigint
+            FROM pg_catalog.unnest(@extschema@.cowrie_citus_on_nodes(nodes, NULL, true)) x);
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cowrie_pending_count(jsonb) IS
