@@ -1299,11 +1299,18 @@ def checkpoint_all():
     on_nodes(CITUS_NODES, 'postgres', 'CHECKPOINT')
 
 
-def timed_statements(conn_factory, statements):
-    """Runs statements one after the other on one fresh connection; returns the seconds of each."""
+def timed_statements(conn_factory, statements, phases=None):
+    """Runs statements one after the other on one fresh connection; returns the seconds of each.
+    phases: a dict that gets the migration's own seconds per phase (its INFO's DETAIL)."""
     times = []
     with conn_factory() as c:
-        c.execute('SET client_min_messages = warning')
+        c.execute('SET client_min_messages = warning' if phases is None else 'SET client_min_messages = info')
+
+        def notice(diag):
+            detail = diag.message_detail or ''
+            if phases is not None and 'seconds per phase: ' in detail:
+                phases.update(json.loads(detail.split('seconds per phase: ', 1)[1].rstrip('.')))
+        c.add_notice_handler(notice)
         for s in statements:
             t0 = time.perf_counter()
             c.execute(s)
@@ -1322,7 +1329,8 @@ def bench_citus(size, tpl):
     coord = CITUS_NODES[0]
     db = 'bench_citus'
     data = {s: {'migration': [], 'create': [], 'migrate': [], 'seconds': [], 'cpu': [], 'migration_cpu': [],
-                'md5': set(), 'idle_fn': [], 'idle_commit': [], 'round': []} for s in CITUS_SIDES}
+                'md5': set(), 'idle_fn': [], 'idle_commit': [], 'round': [], 'phases': {},
+                'cpu_coord': [], 'cpu_workers': []} for s in CITUS_SIDES}
     eligible = {}
     load = [os.getloadavg()]
     for r in range(RUNS):
@@ -1339,8 +1347,8 @@ def bench_citus(size, tpl):
                          'CREATE EXTENSION cowrie_snapshot'] + (['SELECT cowrie_migrate()'] if layout == 'citus' else [])
             checkpoint_all()
             c0 = cluster_cpu()
-            t = timed_statements(conn, migration)[1:]
             d = data[side]
+            t = timed_statements(conn, migration, d['phases'])[1:]
             d['migration_cpu'].append(cpu_of(layout, c0, cluster_cpu()))
             d['create'].append(t[0])
             d['migrate'].append(t[1] if len(t) > 1 else 0.0)
@@ -1355,7 +1363,11 @@ def bench_citus(size, tpl):
                 c0 = cluster_cpu()
                 statement = 'SELECT cowrie_backfill(1000)' if how == 'fn' else 'CALL cowrie_backfill_commit(1000)'
                 d['seconds'].append(timed_statements(conn, [statement])[0])
-                d['cpu'].append(cpu_of(layout, c0, cluster_cpu()))
+                c1 = cluster_cpu()
+                d['cpu'].append(cpu_of(layout, c0, c1))
+                if layout == 'citus':   # the coordinator's share: the orchestration, not the shards' work
+                    d['cpu_coord'].append(c1[1] - c0[1])
+                    d['cpu_workers'].append(sum(c1[i] - c0[i] for i in range(2, len(c1))))
                 msg += f", backfill {d['seconds'][-1]:.2f} s (CPU of the {layout} node{'s' if layout == 'citus' else ''} {d['cpu'][-1]:.2f} s)"
             with conn() as c:
                 d['md5'].add(one(c, MD5_SQL))
@@ -1390,9 +1402,10 @@ def bench_citus(size, tpl):
                          migration_cpu=stats(d['migration_cpu']), same_rows=same)
         if d['seconds']:
             out[side].update(backfill=stats(d['seconds']), cpu=stats(d['cpu']))
-        for k in ('idle_fn', 'idle_commit', 'round'):
+        for k in ('idle_fn', 'idle_commit', 'round', 'cpu_coord', 'cpu_workers'):
             if d[k]:
                 out[side][k] = stats(d[k])
+        out[side]['phases'] = d['phases']   # of the last run
     results.setdefault('citus', {})[str(size)] = out
 
 
@@ -1441,6 +1454,15 @@ def citus_markdown(ct):
               f"idle run = {ratio(cf['idle_fn']['median'], cf['round']['median']):.1f} rounds (fn), "
               f"{ratio(cf['idle_commit']['median'], cf['round']['median']):.1f} (procedure) | | | | |")
         w('')
+        for how, label in (('fn', '`SELECT cowrie_backfill(1000)`'), ('commit', '`CALL cowrie_backfill_commit(1000)`')):
+            c = b[f'citus_{how}']
+            if c.get('cpu_coord'):
+                w(f"Citus's backfill CPU, {label}: coordinator {fmt_s(c['cpu_coord']['median'])} s, the two workers "
+                  f"{fmt_s(c['cpu_workers']['median'])} s (medians).\n")
+        ps, pc = b['single_default'].get('phases'), b['citus_default'].get('phases')
+        if ps and pc:
+            w("The default-mode migration's own seconds per phase (its INFO, the last run), single node / Citus: "
+              + ', '.join(f"{k} {ps.get(k, 0):.2f} / {pc.get(k, 0):.2f}" for k in sorted(set(ps) | set(pc))) + '.\n')
         w(f"Sessions the backfill fills: {b['eligible'].get('single', 0):,} (single node), "
           f"{b['eligible'].get('citus', 0):,} (Citus). Load average (1, 5, 15 min) at the start of the runs "
           f"{', '.join(f'{x:.2f}' for x in b['loadavg'][0])}, at the end {', '.join(f'{x:.2f}' for x in b['loadavg'][-1])}.\n")
