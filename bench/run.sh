@@ -16,6 +16,10 @@
 #                                           partitioned session_summaries, side by side)
 #   BENCH=write_once N=100000 DOC_BYTES=5000 bash bench/run.sh
 #                                          (the default-mode write: UPDATE of every row or table rewrite)
+#   BENCH=citus N=1000000 RUNS=1 bash bench/run.sh
+#                                          (the same v15 rows on this single node and on a Citus
+#                                           coordinator with two workers, same machine, side by side:
+#                                           migration, backfill, scheduled runs; test/lib/citus.sh)
 #   BENCH=road N=100000 DOC_BYTES=5000 bash bench/run.sh
 #                                          (the repair and the backfill on production's road:
 #                                           upstream's own v16, test/fixtures/production_road.sql)
@@ -28,7 +32,8 @@
 #                     above it the peer is reported as not run
 #   BENCH_PORT        port of the throwaway cluster's unix socket (default 55497)
 #   BENCH_DIR         directory of the throwaway cluster (default /tmp/cowrie_bench_$BENCH_PORT)
-#   BENCH             all (default), scale, lookup_memory, scheduled, backfill_v16, road, partitioned or write_once
+#   BENCH             all (default), scale, lookup_memory, scheduled, backfill_v16, road, partitioned,
+#                     write_once or citus (the Citus nodes on BENCH_PORT+10..+12, in BENCH_DIR_citus_c, _w1, _w2)
 #   DOC_BYTES         pad each session document to about this many bytes (default: unpadded,
 #                     about 1.5 KB; production's are about 5 KB)
 #   LOOKUP_MEMORY_IPS distinct IPs in the lookup memory benchmark's array (default 1000000)
@@ -72,6 +77,20 @@ SETTINGS=(fsync=on synchronous_commit=on full_page_writes=on shared_buffers=1GB 
 trap cluster_stop EXIT
 echo "== starting a throwaway cluster in $BENCH_DIR: ${SETTINGS[*]}"
 cluster_start "$BENCH_DIR" "$BENCH_PORT" "${SETTINGS[@]}"
+export BENCH_DATADIRS=$CLUSTER_DIR/data
+if [ "$BENCH" = citus ]; then
+	# Citus from the test's cache (built there once), into the same server; its three
+	# nodes with the single node's settings, so that only the layout differs.
+	. test/lib/citus.sh
+	citus_build || exit 1
+	citus_install || exit 1
+	trap 'citus_cluster_stop; cluster_stop' EXIT
+	echo "== starting a Citus coordinator and two workers in ${BENCH_DIR}_citus_{c,w1,w2}"
+	CITUS_NODE_SETTINGS="${SETTINGS[*]}" citus_cluster_start "${BENCH_DIR}_citus" $((BENCH_PORT + 10)) || exit 1
+	export BENCH_CITUS_NODES="$CITUS_COORD:$CITUS_PORT ${CITUS_WORKERS[*]}"
+	BENCH_DATADIRS="$CLUSTER_DIR/data $CITUS_COORD/data ${CITUS_WORKERS[0]%:*}/data ${CITUS_WORKERS[1]%:*}/data"
+	export PGHOST=$CLUSTER_DIR PGPORT=$BENCH_PORT # back to the single node
+fi
 export BENCH_SETTINGS="${SETTINGS[*]}"
 export BENCH_COMMAND="$([ "$BENCH" = all ] || echo "BENCH=$BENCH ")$([ -z "${DOC_BYTES:-}" ] || echo "DOC_BYTES=$DOC_BYTES ")N=$N RUNS=$RUNS bash bench/run.sh"
 "$PGBIN/psql" -X -At -c "SELECT name || ' = ' || setting || coalesce(' ' || unit, '') FROM pg_settings

@@ -1139,6 +1139,343 @@ def run_partitioned(tpl):
     bench_partitioned(N, tpl)
 
 
+# ---------------------------------------------------------------------------
+# 5c. Citus: the same v15 rows on the single node and on a coordinator with two workers
+# ---------------------------------------------------------------------------
+
+# host:port of the coordinator, then the workers (bench/run.sh, BENCH=citus)
+CITUS_NODES = [(n.rsplit(':', 1)[0], int(n.rsplit(':', 1)[1])) for n in os.environ.get('BENCH_CITUS_NODES', '').split()]
+# The operator's distribution (docs/citus.md, test/scripts/citus.sh).
+CITUS_DISTRIBUTE = [
+    'SET client_min_messages = warning',
+    'ALTER TABLE password_session_usage DROP CONSTRAINT password_session_usage_session_id_fkey',
+    'ALTER TABLE longtail_detection_sessions DROP CONSTRAINT longtail_detection_sessions_session_id_fkey',
+    'ALTER TABLE raw_events DROP CONSTRAINT raw_events_pkey, ADD PRIMARY KEY (session_id, id)',
+    "SELECT create_distributed_table('session_summaries', 'session_id')",
+    "SELECT create_distributed_table('raw_events', 'session_id', colocate_with => 'session_summaries')",
+    "SELECT truncate_local_data_after_distributing_table(t) FROM unnest(ARRAY['session_summaries', 'raw_events']::regclass[]) t",
+    "SELECT create_reference_table('schema_state')",
+    "SELECT truncate_local_data_after_distributing_table('schema_state')",
+]
+# The v15 rows themselves (every column), to show both layouts start from the same ones.
+V15_SUM_SQL = """SELECT (SELECT md5(string_agg(md5(s::text), '' ORDER BY session_id)) FROM session_summaries s)
+    || '/' || (SELECT md5(string_agg(md5(e::text), '' ORDER BY session_id, id)) FROM raw_events e)"""
+# What a backfill run on Citus pays per round at least: a connection to every node, in parallel,
+# and a trivial command (master_run_on_worker, as cowrie_citus_on_nodes sends its commands).
+CITUS_ROUND_SQL = """SELECT count(*) FROM master_run_on_worker(
+    ARRAY(SELECT nodename FROM pg_dist_node WHERE isactive AND noderole = 'primary' ORDER BY groupid),
+    ARRAY(SELECT nodeport FROM pg_dist_node WHERE isactive AND noderole = 'primary' ORDER BY groupid),
+    ARRAY(SELECT 'SELECT 1' FROM pg_dist_node WHERE isactive AND noderole = 'primary' ORDER BY groupid), true)"""
+CITUS_SIDES = {
+    # side: (layout, what runs)
+    'single_default': ('single', 'default'), 'citus_default': ('citus', 'default'),
+    'single_fn': ('single', 'fn'), 'citus_fn': ('citus', 'fn'),
+    'single_commit': ('single', 'commit'), 'citus_commit': ('citus', 'commit'),
+}
+
+
+def node_connect(node, db, autocommit=True):
+    return psycopg.connect(host=node[0], port=node[1], dbname=db, user='postgres', autocommit=autocommit)
+
+
+def on_nodes(nodes, db, *statements):
+    """statements on each node's db (None: the single node)."""
+    for node in nodes:
+        with (connect(db) if node is None else node_connect(node, db)) as c:
+            for s in statements:
+                c.execute(s)
+
+
+def cluster_cpu():
+    """CPU seconds (user + system) of each cluster so far: its postmaster, its live children
+    and the children it has reaped (cutime/cstime), from /proc. Citus's work runs in worker
+    backends and in connections that end before the statement does; this counts them all."""
+    tick = os.sysconf('SC_CLK_TCK')
+    out = []
+    for datadir in os.environ.get('BENCH_DATADIRS', '').split():
+        with open(os.path.join(datadir, 'postmaster.pid')) as f:
+            pm = int(f.readline())
+        total = 0
+        for pid in os.listdir('/proc'):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f'/proc/{pid}/stat') as f:
+                    fields = f.read().rsplit(')', 1)[1].split()
+            except OSError:
+                continue
+            if int(pid) == pm:
+                total += sum(int(x) for x in fields[11:15])
+            elif int(fields[1]) == pm:
+                total += int(fields[11]) + int(fields[12])
+        out.append(total / tick)
+    return out
+
+
+def cpu_of(layout, before, after):
+    """The CPU seconds one layout's nodes spent between two cluster_cpu() readings."""
+    idx = [0] if layout == 'single' else list(range(1, len(before)))
+    return sum(after[i] - before[i] for i in idx)
+
+
+def make_citus_template(size, tpl):
+    """The v15 rows of tpl generated again on the coordinator (the fixture is deterministic; the
+    rows are compared), distributed as docs/citus.md says into bench_citus_tpl on every node."""
+    coord, workers = CITUS_NODES[0], CITUS_NODES[1:]
+    src, ctpl = 'bench_citus_v15', 'bench_citus_tpl'
+    t0 = time.perf_counter()
+    for node in CITUS_NODES:
+        with node_connect(node, 'postgres') as c:
+            for db in (src, ctpl):
+                c.execute(f'DROP DATABASE IF EXISTS {db} WITH (FORCE)')
+    with node_connect(coord, 'postgres') as c:
+        c.execute(f'CREATE DATABASE {src}')
+    cmd = [os.path.join(PGBIN, 'psql'), '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', coord[0], '-p', str(coord[1]),
+           '-d', src, '-v', f'n={size}', '-v', f'doc_bytes={DOC_BYTES}', '-f', os.path.join(ROOT, 'test/fixtures/cowrie_v15.sql')]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f'the v15 fixture on the coordinator failed: {out.stderr}')
+    # fixture.session_shape references session_summaries; the test drops it too (both layouts)
+    for db_conn in (connect(tpl), node_connect(coord, src)):
+        with db_conn as c:
+            c.execute('SET client_min_messages = warning')
+            c.execute('DROP SCHEMA IF EXISTS fixture CASCADE')
+            c.execute('VACUUM ANALYZE')
+    single_sum = one(tpl, V15_SUM_SQL)
+    with node_connect(coord, src) as c:
+        citus_sum = one(c, V15_SUM_SQL)
+    if single_sum != citus_sum:
+        raise RuntimeError(f'the v15 rows differ: single node {single_sum}, coordinator {citus_sum}')
+    with node_connect(coord, 'postgres') as c:
+        c.execute(f'CREATE DATABASE {ctpl} TEMPLATE {src} STRATEGY FILE_COPY')
+        c.execute(f'DROP DATABASE {src}')
+    for node in workers:
+        with node_connect(node, 'postgres') as c:
+            c.execute(f'CREATE DATABASE {ctpl}')
+    on_nodes(CITUS_NODES, ctpl, 'SET client_min_messages = warning', 'CREATE EXTENSION citus')
+    with node_connect(coord, ctpl) as c:
+        c.execute('SELECT citus_set_coordinator_host(%s, %s)', coord)
+        for w in workers:
+            c.execute('SELECT citus_add_node(%s, %s)', w)
+        for s in CITUS_DISTRIBUTE:
+            c.execute(s)
+        shards = one(c, "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'session_summaries'::regclass")
+        placements = c.execute("""SELECT n.nodename || ':' || n.nodeport, count(*) FROM pg_dist_shard s
+            JOIN pg_dist_placement p USING (shardid) JOIN pg_dist_node n USING (groupid)
+            WHERE s.logicalrelid = 'session_summaries'::regclass GROUP BY 1 ORDER BY 1""").fetchall()
+        version = one(c, "SELECT extversion FROM pg_extension WHERE extname = 'citus'")
+        if one(c, V15_SUM_SQL) != single_sum:
+            raise RuntimeError('the distributed v15 rows differ from the single node\'s')
+    on_nodes(CITUS_NODES, ctpl, 'VACUUM ANALYZE')
+    # Citus's maintenance daemon stays connected to every database with citus, which a
+    # template copy refuses: no more connections to the template, and the present ones ended.
+    for node in CITUS_NODES:
+        with node_connect(node, 'postgres') as c:
+            c.execute(f'ALTER DATABASE {ctpl} WITH ALLOW_CONNECTIONS false')
+            c.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s', (ctpl,))
+    info = {'seconds': time.perf_counter() - t0, 'shards': shards, 'v15_md5': single_sum, 'citus_version': version,
+            'placements': {k: v for k, v in placements}}
+    log(f"   Citus template in {info['seconds']:.0f} s: {shards} shards of session_summaries, {info['placements']}")
+    return ctpl, info
+
+
+def citus_copy(db, ctpl):
+    """A fresh copy of the distributed template: the same database copied on every node (the
+    shards' names and Citus's metadata come with it)."""
+    for node in CITUS_NODES:
+        with node_connect(node, 'postgres') as c:
+            c.execute(f'DROP DATABASE IF EXISTS {db} WITH (FORCE)')
+            c.execute(f'CREATE DATABASE {db} TEMPLATE {ctpl} STRATEGY FILE_COPY')
+
+
+def citus_drop(db):
+    for node in CITUS_NODES:
+        with node_connect(node, 'postgres') as c:
+            c.execute(f'DROP DATABASE IF EXISTS {db} WITH (FORCE)')
+
+
+def checkpoint_all():
+    checkpoint()
+    on_nodes(CITUS_NODES, 'postgres', 'CHECKPOINT')
+
+
+def timed_statements(conn_factory, statements, phases=None):
+    """Runs statements one after the other on one fresh connection; returns the seconds of each.
+    phases: a dict that gets the migration's own seconds per phase (its INFO's DETAIL)."""
+    times = []
+    with conn_factory() as c:
+        c.execute('SET client_min_messages = warning' if phases is None else 'SET client_min_messages = info')
+
+        def notice(diag):
+            detail = diag.message_detail or ''
+            if phases is not None and 'seconds per phase: ' in detail:
+                phases.update(json.loads(detail.split('seconds per phase: ', 1)[1].rstrip('.')))
+        c.add_notice_handler(notice)
+        for s in statements:
+            t0 = time.perf_counter()
+            c.execute(s)
+            times.append(time.perf_counter() - t0)
+    return times
+
+
+def bench_citus(size, tpl):
+    """The same v15 rows on the single node and on a Citus coordinator with two workers (issue 32),
+    the sides interleaved, each on a fresh copy: the default-mode migration (single node: CREATE
+    EXTENSION; Citus: CREATE EXTENSION, then SELECT cowrie_migrate()), and a deferred-mode migration
+    followed by SELECT cowrie_backfill(1000) or CALL cowrie_backfill_commit(1000) (timed alone, after
+    VACUUM ANALYZE on every node). After the function: VACUUM ANALYZE, then a scheduled run with
+    nothing to do (function, then procedure). Every side must end with the same rows (md5_rows)."""
+    ctpl, info = make_citus_template(size, tpl)
+    coord = CITUS_NODES[0]
+    db = 'bench_citus'
+    data = {s: {'migration': [], 'create': [], 'migrate': [], 'seconds': [], 'cpu': [], 'migration_cpu': [],
+                'md5': set(), 'idle_fn': [], 'idle_commit': [], 'round': [], 'phases': {},
+                'cpu_coord': [], 'cpu_workers': []} for s in CITUS_SIDES}
+    eligible = {}
+    load = [os.getloadavg()]
+    for r in range(RUNS):
+        for side, (layout, how) in CITUS_SIDES.items():
+            if layout == 'single':
+                copy_db(db, tpl)
+                conn = lambda: connect(db)   # noqa: E731
+                vacuum = lambda: on_nodes([None], db, 'VACUUM ANALYZE')   # noqa: E731
+            else:
+                citus_copy(db, ctpl)
+                conn = lambda: node_connect(coord, db)   # noqa: E731
+                vacuum = lambda: on_nodes(CITUS_NODES, db, 'VACUUM ANALYZE')   # noqa: E731
+            migration = ['SET cowrie_snapshot.defer_session_backfill = ' + ('off' if how == 'default' else 'on'),
+                         'CREATE EXTENSION cowrie_snapshot'] + (['SELECT cowrie_migrate()'] if layout == 'citus' else [])
+            checkpoint_all()
+            c0 = cluster_cpu()
+            d = data[side]
+            t = timed_statements(conn, migration, d['phases'])[1:]
+            d['migration_cpu'].append(cpu_of(layout, c0, cluster_cpu()))
+            d['create'].append(t[0])
+            d['migrate'].append(t[1] if len(t) > 1 else 0.0)
+            d['migration'].append(sum(t))
+            msg = f'   citus {size} run {r + 1} {side}: migration {sum(t):.2f} s' + (
+                f' (CREATE EXTENSION {t[0]:.2f} s, cowrie_migrate() {t[1]:.2f} s)' if len(t) > 1 else '')
+            if how != 'default':
+                vacuum()
+                with conn() as c:
+                    eligible[layout] = one(c, 'SELECT count(*) FROM session_summaries WHERE snapshot_country IS NULL')
+                checkpoint_all()
+                c0 = cluster_cpu()
+                statement = 'SELECT cowrie_backfill(1000)' if how == 'fn' else 'CALL cowrie_backfill_commit(1000)'
+                d['seconds'].append(timed_statements(conn, [statement])[0])
+                c1 = cluster_cpu()
+                d['cpu'].append(cpu_of(layout, c0, c1))
+                if layout == 'citus':   # the coordinator's share: the orchestration, not the shards' work
+                    d['cpu_coord'].append(c1[1] - c0[1])
+                    d['cpu_workers'].append(sum(c1[i] - c0[i] for i in range(2, len(c1))))
+                msg += f", backfill {d['seconds'][-1]:.2f} s (CPU of the {layout} node{'s' if layout == 'citus' else ''} {d['cpu'][-1]:.2f} s)"
+            with conn() as c:
+                d['md5'].add(one(c, MD5_SQL))
+                left = one(c, 'SELECT count(*) FROM session_summaries WHERE snapshot_country IS NULL')
+            if left:
+                failures.append(f'citus {size} {side}: {left} sessions left with snapshot_country NULL')
+            if how == 'fn':   # the next scheduled run: nothing to do
+                vacuum()
+                checkpoint_all()
+                d['idle_fn'].append(timed_statements(conn, ['SELECT cowrie_backfill(1000)'])[0])
+                d['idle_commit'].append(timed_statements(conn, ['CALL cowrie_backfill_commit(1000)'])[0])
+                msg += f", then nothing to do: {d['idle_fn'][-1]:.3f} s (fn), {d['idle_commit'][-1]:.3f} s (procedure)"
+                if layout == 'citus':   # the floor of such a run: one connection per node, in parallel
+                    d['round'].append(timed_statements(conn, [CITUS_ROUND_SQL])[0])
+                    msg += f", one round of connections to the {len(CITUS_NODES)} nodes {d['round'][-1]:.3f} s"
+            log(msg)
+            if layout == 'single':
+                drop_db(db)
+            else:
+                citus_drop(db)
+    citus_drop(ctpl)
+    reference = data['single_default']['md5']
+    load.append(os.getloadavg())
+    out = {'eligible': eligible, 'template': info, 'md5': sorted(reference)[0] if reference else None,
+           'nodes': [f'{h}:{p}' for h, p in CITUS_NODES], 'loadavg': load}
+    for side in CITUS_SIDES:
+        d = data[side]
+        same = d['md5'] == reference and len(reference) == 1
+        if not same:
+            failures.append(f'citus {size}: {side} ended with other rows than the single node\'s default-mode migration')
+        out[side] = dict(migration=stats(d['migration']), create=stats(d['create']), migrate=stats(d['migrate']),
+                         migration_cpu=stats(d['migration_cpu']), same_rows=same)
+        if d['seconds']:
+            out[side].update(backfill=stats(d['seconds']), cpu=stats(d['cpu']))
+        for k in ('idle_fn', 'idle_commit', 'round', 'cpu_coord', 'cpu_workers'):
+            if d[k]:
+                out[side][k] = stats(d[k])
+        out[side]['phases'] = d['phases']   # of the last run
+    results.setdefault('citus', {})[str(size)] = out
+
+
+def citus_markdown(ct):
+    L = []
+    w = L.append
+    for size, b in ct.items():
+        t = b['template']
+        w(f"### Single node and Citus ({int(size):,} sessions)\n")
+        w(f"The same v15 rows (md5 of every column of session_summaries and raw_events `{t['v15_md5'][:16]}...` on both) "
+          f"on the single node and on a Citus {t.get('citus_version', '')} coordinator with two workers on the same machine "
+          f"(unix sockets, each node with the single node's settings). `session_summaries` distributed by "
+          f"`session_id` ({t['shards']} shards: " + ', '.join(f"{v} on {k.rsplit('/', 1)[-1]}" for k, v in t['placements'].items())
+          + f"), `raw_events` co-located, `schema_state` a reference table (docs/citus.md; distributed in {t['seconds']:.0f} s). "
+          "Each side on a fresh copy (on Citus the same database copied on every node), the sides interleaved. "
+          "Migration: the single node's `CREATE EXTENSION`; on Citus `CREATE EXTENSION` then `SELECT cowrie_migrate()` "
+          "(their sum). Backfill: after a deferred-mode migration and `VACUUM ANALYZE` (on every node), timed alone. "
+          "CPU: user + system seconds of every process of the layout's nodes (postmasters, their live and reaped "
+          "children, /proc), which the machine's other work moves less than the wall time. "
+          f"Every side ends with the same rows (md5 `{b['md5']}`).\n")
+        w('| what | single node s | Citus s | Citus / single | single CPU s | Citus CPU s | CPU Citus / single | same rows |')
+        w('|---|---|---|---|---|---|---|---|')
+
+        def row(label, s, c, cpu=None):
+            sm, cm = s['median'], c['median']
+            cpu_cols = (f"{fmt_s(cpu[0]['median'])} | {fmt_s(cpu[1]['median'])} | "
+                        f"{ratio(cpu[1]['median'], cpu[0]['median']):.2f}x") if cpu else '- | - | -'
+            return (f"| {label} | {fmt_s(sm)} ({fmt_s(s['min'])}-{fmt_s(s['max'])}) | {fmt_s(cm)} ({fmt_s(c['min'])}-{fmt_s(c['max'])}) | "
+                    f"**{ratio(cm, sm):.2f}x** | {cpu_cols}")
+        sd, cd = b['single_default'], b['citus_default']
+        w(row('migration, default mode', sd['migration'], cd['migration'], (sd['migration_cpu'], cd['migration_cpu']))
+          + f" | {'yes' if cd['same_rows'] else '**NO**'} |")
+        w(f"| &nbsp;&nbsp;of which Citus `CREATE EXTENSION` / `cowrie_migrate()` | | {fmt_s(cd['create']['median'])} / "
+          f"{fmt_s(cd['migrate']['median'])} | | | | | |")
+        sf, cf = b['single_fn'], b['citus_fn']
+        w(row('migration, deferred mode', sf['migration'], cf['migration'], (sf['migration_cpu'], cf['migration_cpu'])) + ' | |')
+        for how, label in (('fn', '`SELECT cowrie_backfill(1000)`'), ('commit', '`CALL cowrie_backfill_commit(1000)`')):
+            s, c = b[f'single_{how}'], b[f'citus_{how}']
+            w(row(f'backfill: {label}', s['backfill'], c['backfill'], (s['cpu'], c['cpu']))
+              + f" | {'yes' if c['same_rows'] and s['same_rows'] else '**NO**'} |")
+        for k, label in (('idle_fn', '`SELECT cowrie_backfill(1000)`'), ('idle_commit', '`CALL cowrie_backfill_commit(1000)`')):
+            w(row(f'scheduled run, nothing to do: {label}', sf[k], cf[k]) + ' | |')
+        if cf.get('round'):
+            w(f"| &nbsp;&nbsp;Citus's floor: one round of connections to the {len(b['nodes'])} nodes "
+              f"(`master_run_on_worker`, `SELECT 1` on each, in parallel) | | {fmt_s(cf['round']['median'])} | "
+              f"idle run = {ratio(cf['idle_fn']['median'], cf['round']['median']):.1f} rounds (fn), "
+              f"{ratio(cf['idle_commit']['median'], cf['round']['median']):.1f} (procedure) | | | | |")
+        w('')
+        for how, label in (('fn', '`SELECT cowrie_backfill(1000)`'), ('commit', '`CALL cowrie_backfill_commit(1000)`')):
+            c = b[f'citus_{how}']
+            if c.get('cpu_coord'):
+                w(f"Citus's backfill CPU, {label}: coordinator {fmt_s(c['cpu_coord']['median'])} s, the two workers "
+                  f"{fmt_s(c['cpu_workers']['median'])} s (medians).\n")
+        ps, pc = b['single_default'].get('phases'), b['citus_default'].get('phases')
+        if ps and pc:
+            w("The default-mode migration's own seconds per phase (its INFO, the last run), single node / Citus: "
+              + ', '.join(f"{k} {ps.get(k, 0):.2f} / {pc.get(k, 0):.2f}" for k in sorted(set(ps) | set(pc))) + '.\n')
+        w(f"Sessions the backfill fills: {b['eligible'].get('single', 0):,} (single node), "
+          f"{b['eligible'].get('citus', 0):,} (Citus). Load average (1, 5, 15 min) at the start of the runs "
+          f"{', '.join(f'{x:.2f}' for x in b['loadavg'][0])}, at the end {', '.join(f'{x:.2f}' for x in b['loadavg'][-1])}.\n")
+    return '\n'.join(L)
+
+
+def run_citus(tpl):
+    if len(CITUS_NODES) != 3:
+        raise RuntimeError('BENCH=citus needs the Citus nodes of bench/run.sh (BENCH_CITUS_NODES)')
+    log(f'== single node and Citus, {N} sessions')
+    bench_citus(N, tpl)
+
+
 def extension_commit():
     """The commit the benchmarked extension was built from, and whether its sources differed from it."""
     if os.environ.get('BENCH_EXTENSION_COMMIT'):   # bench/chroot.sh: its copy has no .git
@@ -1497,6 +1834,8 @@ KEYED_SECTIONS = {
              '`BENCH=road N=100000 DOC_BYTES=5000 bash bench/run.sh`: the repair and the backfill on upstream\'s own v16.'),
     'partitioned': ('Plain and partitioned session_summaries',
                     '`BENCH=partitioned bash bench/run.sh`: the same v15 rows in a plain and in a partitioned table (#30).'),
+    'citus': ('Single node and Citus',
+              '`BENCH=citus bash bench/run.sh`: the same v15 rows on a single node and on a coordinator with two workers (#32).'),
     'write_once': ('Writing every session once: UPDATE or table rewrite',
                    '`BENCH=write_once bash bench/run.sh`: the write of the default-mode migration by mechanism.'),
 }
@@ -1723,6 +2062,8 @@ if __name__ == '__main__':
         main_single('backfill_v16', "Backfill on upstream's v16 state", run_backfill_v16, backfill_v16_markdown)
     elif os.environ.get('BENCH', 'all') == 'partitioned':
         main_single('partitioned', 'Plain and partitioned session_summaries', run_partitioned, partitioned_markdown)
+    elif os.environ.get('BENCH', 'all') == 'citus':
+        main_single('citus', 'Single node and Citus', run_citus, citus_markdown)
     elif os.environ.get('BENCH', 'all') == 'road':
         main_single('road', "Production's road", run_road, road_markdown)
     elif os.environ.get('BENCH', 'all') == 'write_once':

@@ -10,7 +10,8 @@
 #                                          of TEMPLATE), citus in it, the workers added
 #   citus_db_drop DB
 #   citus_cluster_stop                     all three (call it from the caller's trap)
-# Overrides: COWRIE_CITUS_VENDOR (the sources), COWRIE_CITUS_CACHE (the cache).
+# Overrides: COWRIE_CITUS_VENDOR (the sources), COWRIE_CITUS_CACHE (the cache);
+# CITUS_NODE_SETTINGS, extra postgres -c settings of every node (the benchmark's durable ones).
 # Citus is built without lz4 and zstd of its own (columnar compression, unused
 # here); the server's headers still need zstd's, GSSAPI's, ICU's and (18) libcurl's
 # (tools/deps.sh: COWRIE_CITUS_DEPS). With libcurl, Citus's anonymous statistics stay
@@ -89,7 +90,7 @@ citus_node_start() {
 		>"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; return 1; }
 	CITUS_NODES+=("$dir")
 	as_postgres "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start \
-		-o "-c listen_addresses='' -k $dir -p $port -c fsync=off -c shared_preload_libraries=citus -c max_connections=100 -c citus.node_conninfo='sslmode=disable'" \
+		-o "-c listen_addresses='' -k $dir -p $port -c fsync=off -c shared_preload_libraries=citus -c max_connections=100 -c citus.node_conninfo='sslmode=disable'${CITUS_NODE_SETTINGS:+$(printf ' -c %s' $CITUS_NODE_SETTINGS)}" \
 		>/dev/null || { cat "$dir/server.log"; return 1; }
 }
 
