@@ -46,6 +46,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/deps.sh
 install_deps python3-psycopg python3-psycopg2 python3-sqlalchemy
+[ "${BENCH:-}" = citus ] && install_deps "${COWRIE_CITUS_DEPS[@]}" # to build Citus (test/lib/citus.sh)
 . tools/cluster.sh
 
 export BENCH=${BENCH:-all}
