@@ -40,4 +40,11 @@ char	   *cowrie_inventory_select(Oid schema, bool with_ip);
 /* Errors out unless the columns from first on are int4, text, text[], jsonb, timestamptz. */
 void		cowrie_inventory_check_result(TupleDesc desc, int first, const char *caller);
 
+/*
+ * cowrie_snapshot.writer_active (module.c): on while the extension's snapshot
+ * writer runs its statements (its functions' SET clause), so that the
+ * ingestion trigger does not decide again the rows the writer has just decided.
+ */
+extern bool cowrie_writer_active;
+
 #endif

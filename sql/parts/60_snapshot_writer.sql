@@ -49,6 +49,8 @@ CREATE OR REPLACE FUNCTION @extschema@.cowrie_write_snapshots(heap regclass, tid
                                                             OUT outcomes jsonb, OUT skipped_ips text[])
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+-- Its rows are decided here: the ingestion trigger leaves them as written.
+SET cowrie_snapshot.writer_active = on
 AS $fn$
 DECLARE
     target constant regclass := @extschema@.cowrie_heap_target(heap, dry_run);
