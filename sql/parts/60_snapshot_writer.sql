@@ -74,6 +74,8 @@ DECLARE
             JOIN d ON d.ip_key = COALESCE(w.ip, '')
             WHERE s.ctid = ANY ($1) AND s.tableoid = $3)$q$, target);
 BEGIN
+    -- Called directly, it writes only heaps of session_summaries (22023).
+    PERFORM @extschema@.cowrie_check_session_heaps(ARRAY[heap]);
     IF dry_run THEN
         -- Counts only: no lock, no write (a role that may only read can run it).
         EXECUTE decided_rows || $q$
