@@ -14,7 +14,9 @@
 # The backfill on Citus: deferred mode then CALL cowrie_backfill_commit ends
 # with the default mode's rows; a completion after one IP gains types changes
 # exactly that IP's sessions; a scheduled run with nothing to do; the
-# non-canonical inventory report; the backfill refused on a worker.
+# non-canonical inventory report; the backfill refused on a worker. In
+# deferred mode the tables belong to a login role that is not a superuser
+# (cowrie_app, as on production's road), and it runs the backfill.
 cd "$(dirname "$0")/../.."
 . tools/cluster.sh
 . tools/deps.sh
@@ -91,6 +93,17 @@ for mode in default deferred; do
 	citus_db_create "$db" citus_fixture >"$WORK/db.log" 2>&1 && C -q -d "$db" -c "$DISTRIBUTE" >>"$WORK/db.log" 2>&1
 	rc=$?; [ $rc -ne 0 ] && sed 's/^/# /' "$WORK/db.log"
 	setup $rc "$mode: database $db on three nodes, session_summaries distributed by session_id, raw_events co-located, schema_state a reference table"
+	# Deferred mode: the tables belong to the application's role, as on
+	# production's road, and that role (not a superuser) runs the backfill.
+	RUN_AS=()
+	if [ $mode = deferred ]; then
+		C -q -d "$db" -c 'SET client_min_messages = warning' -c 'CREATE ROLE cowrie_app LOGIN' \
+			-c 'ALTER TABLE session_summaries OWNER TO cowrie_app' -c 'ALTER TABLE raw_events OWNER TO cowrie_app' \
+			-c 'ALTER TABLE schema_state OWNER TO cowrie_app' >"$WORK/db.log" 2>&1
+		rc=$?; [ $rc -ne 0 ] && sed 's/^/# /' "$WORK/db.log"
+		setup $rc "$mode: the tables belong to the login role cowrie_app (Citus creates it on the workers)"
+		RUN_AS=(-U cowrie_app)
+	fi
 
 	# The single node: the same rows, the same mode.
 	S -d postgres -c 'SET client_min_messages = warning' -c "DROP DATABASE IF EXISTS $single" -c "CREATE DATABASE $single" >/dev/null &&
@@ -132,13 +145,13 @@ for mode in default deferred; do
 	# procedure fills every session; then both modes are the default mode's.
 	if [ $mode = deferred ]; then
 		t0=$SECONDS
-		out=$(C -d "$db" -c 'CALL cowrie_backfill_commit(1000)' 2>&1); rc=$?
+		out=$(C "${RUN_AS[@]}" -d "$db" -c 'CALL cowrie_backfill_commit(1000)' 2>&1); rc=$?
 		secs=$((SECONDS - t0))
 		t0=$SECONDS
 		S -d "$single" -c 'CALL cowrie_backfill_commit(1000)' >/dev/null 2>&1
 		single_secs=$((SECONDS - t0))
 		[ $rc = 0 ] && echo "$out" | grep -qE "NOTICE:  cowrie_backfill: ([0-9]+)/\1 sessions, done"
-		check $? "$mode: CALL cowrie_backfill_commit(1000) on the coordinator fills every session, with the closing line ($secs s; the single node: $single_secs s)" "$out"
+		check $? "$mode: CALL cowrie_backfill_commit(1000) on the coordinator, as the tables' owner cowrie_app, fills every session, with the closing line ($secs s; the single node: $single_secs s)" "$out"
 		a=$(S -At -d "$single" -c "$SNAPSHOT_SUM") b=$(C -At -d "$db" -c "$SNAPSHOT_SUM")
 		[ -n "$a" ] && [ "$a" = "$b" ] && [ "$b" = "$DEFAULT_SUM" ]
 		ok $? "$mode: then every snapshot column equals the single node's and the default mode's ($b)"
@@ -153,14 +166,14 @@ for mode in default deferred; do
 	C -At -d "$db" -c "$ROWS_OF" >"$WORK/before" && S -q -d "$single" -c "UPDATE ip_inventory SET ip_types = '{VPN}' WHERE ip_address = '$ip'" &&
 		C -q -d "$db" -c "UPDATE ip_inventory SET ip_types = '{VPN}' WHERE ip_address = '$ip'"
 	setup $? "$mode: ip_inventory row $ip gains ip_types {VPN} on both"
-	out=$(C -d "$db" -c 'SELECT cowrie_backfill(1000)' 2>&1); rc=$?
+	out=$(C "${RUN_AS[@]}" -d "$db" -c 'SELECT cowrie_backfill(1000)' 2>&1); rc=$?
 	S -d "$single" -c 'SELECT cowrie_backfill(1000)' >/dev/null 2>&1
 	C -At -d "$db" -c "$ROWS_OF" >"$WORK/after"
 	changed=$(diff "$WORK/before" "$WORK/after" | grep '^>' | cut -d'|' -f1 | cut -c3- | sort)
 	expected=$(C -At -d "$db" -c "SELECT session_id FROM session_summaries WHERE source_ip = '$ip' ORDER BY 1" | sort)
 	[ $rc = 0 ] && [ -n "$changed" ] && [ "$changed" = "$expected" ] &&
 		[ "$(C -At -d "$db" -c "SELECT count(*) FROM session_summaries WHERE source_ip = '$ip' AND snapshot_ip_type IS DISTINCT FROM 'VPN'")" = 0 ]
-	check $? "$mode: SELECT cowrie_backfill(1000) after the change completes exactly that IP's $(echo "$expected" | wc -l) sessions, to VPN" "$out"
+	check $? "$mode: SELECT cowrie_backfill(1000)${RUN_AS:+ as cowrie_app} after the change completes exactly that IP's $(echo "$expected" | wc -l) sessions, to VPN" "$out"
 	a=$(S -At -d "$single" -c "$SNAPSHOT_SUM") b=$(C -At -d "$db" -c "$SNAPSHOT_SUM")
 	[ -n "$a" ] && [ "$a" = "$b" ]; ok $? "$mode: then every snapshot column equals the single node's ($b)"
 	[ "$(C -At -d "$db" -c "SELECT count(*) FROM cowrie_inventory_queue")/$(W 1 -At -d "$db" -c "SELECT count(*) FROM cowrie_inventory_queue")/$(W 2 -At -d "$db" -c "SELECT count(*) FROM cowrie_inventory_queue")" = 0/0/0 ]
@@ -168,11 +181,11 @@ for mode in default deferred; do
 
 	# A scheduled run with nothing to do: it ends at once, with the closing line.
 	t0=$(date +%s%N)
-	out=$(C -At -d "$db" -c 'SELECT cowrie_backfill(1000)' 2>&1); rc=$?
+	out=$(C "${RUN_AS[@]}" -At -d "$db" -c 'SELECT cowrie_backfill(1000)' 2>&1); rc=$?
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	[ $rc = 0 ] && echo "$out" | grep -qx 0 && echo "$out" | grep -q 'NOTICE:  cowrie_backfill: 0/0 sessions, done'
 	check $? "$mode: a scheduled run with nothing to do returns 0 with the closing line ($ms ms)" "$out"
-	out=$(C -d "$db" -c 'CALL cowrie_backfill_commit(1000)' 2>&1)
+	out=$(C "${RUN_AS[@]}" -d "$db" -c 'CALL cowrie_backfill_commit(1000)' 2>&1)
 	[ $? = 0 ] && echo "$out" | grep -q 'NOTICE:  cowrie_backfill: 0/0 sessions, done' &&
 		[ "$(C -At -d "$db" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1668249458")" = 0 ]
 	check $? "$mode: so does CALL cowrie_backfill_commit(1000), and it leaves no advisory lock" "$out"
